@@ -1,0 +1,47 @@
+# One task runner for developers and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+ENGINE := .venv-engine/bin
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## build both environments (.venv service, .venv-engine Rasa) from the lock files
+	@bash scripts/setup.sh
+
+run: setup ## set up, migrate, train if needed, and run the whole assistant on SQLite
+	@$(VENV)/hue-s up
+
+chat: ## chat with the running assistant in this terminal
+	@$(VENV)/hue-s chat
+
+migrate: setup ## apply database migrations
+	@$(VENV)/hue-s migrate
+
+train: setup ## train the model if the data, config or components changed
+	@$(VENV)/python -c "from bot.settings import get_settings; from bot.devserver import ensure_model; ensure_model(get_settings(), action_port=5055)"
+
+lint: setup ## ruff (lint + format check) and mypy
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+
+validate: setup ## rasa data validate + generated files in sync
+	$(VENV)/python scripts/gen_nlu_lookups.py --check
+	$(ENGINE)/python scripts/validate_data.py
+
+test: setup ## set up and run every test (what CI runs)
+	@bash scripts/test.sh
+
+bench-nlu: setup ## NLU pipeline comparison over 3 seeds → docs/benchmarks/nlu.md
+	$(ENGINE)/python bench/nlu_pipelines.py
+
+bench-engine: setup ## engine timings, memory, gateway vs Rasa REST → docs/benchmarks/engine.md
+	$(VENV)/python bench/engine.py
+
+.PHONY: help setup run chat migrate train lint validate test bench-nlu bench-engine

@@ -1,0 +1,46 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from bot import __version__
+from bot.conversations.rasa import RasaClient
+from bot.conversations.routes import router as conversation_router
+from bot.db import make_engine, make_sessionmaker
+from bot.errors import install_error_handlers
+from bot.health import router as health_router
+from bot.logs import configure_logging
+from bot.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        async with httpx.AsyncClient(timeout=settings.rasa_timeout_seconds) as http:
+            app.state.settings = settings
+            app.state.session_factory = make_sessionmaker(engine)
+            app.state.rasa = RasaClient(
+                http, base_url=settings.rasa_url, secret=settings.gateway_secret.get_secret_value()
+            )
+            yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Hue-S Assistant",
+        version=__version__,
+        description="Vietnamese assistant for the citizens of Huế: conversation API.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(conversation_router)
+    return app

@@ -1,0 +1,55 @@
+"""Request and reply shapes of the conversation API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Location(BaseModel):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class ChatRequest(BaseModel):
+    """One message from a citizen: typed text, or the payload of a button they pressed."""
+
+    session_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="Returned by the first reply; send it back to continue the conversation.",
+    )
+    text: str | None = Field(default=None, description="What the citizen typed.")
+    payload: str | None = Field(
+        default=None,
+        pattern=r"^/[a-z_]{1,64}(\{.{0,500}\})?$",
+        description="The payload of a button the citizen pressed, e.g. /ask_procedure.",
+    )
+    location: Location | None = None
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class Reply(BaseModel):
+    text: str | None = None
+    buttons: list[Button] = []
+    image: str | None = None
+    custom: dict[str, Any] | None = None
+
+
+class ChatResponse(BaseModel):
+    session_id: str
+    replies: list[Reply]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str = Field(description="A sentence in Vietnamese that can be shown to the citizen.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,126 @@
+"""The gateway use case: store the citizen's message, ask Rasa, store and return the replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import anyio
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.conversations.models import Direction, Message, MessageStatus
+from bot.conversations.rasa import RasaClient, RasaUnavailableError
+from bot.db import utcnow
+from bot.logs import log
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A citizen's message as every channel hands it to the gateway."""
+
+    sender_id: str
+    channel: str
+    text: str
+    metadata: dict[str, Any]
+
+
+class AssistantUnavailableError(RuntimeError):
+    """The message was stored but the assistant could not answer it now."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"message {message_id} stored, assistant unavailable")
+        self.message_id = message_id
+
+
+def record_inbound(session_factory: sessionmaker[Session], inbound: Inbound) -> int:
+    """Store and commit the message before anything else happens to it."""
+    with session_factory() as session:
+        message = Message(
+            sender_id=inbound.sender_id,
+            channel=inbound.channel,
+            direction=Direction.INBOUND,
+            status=MessageStatus.RECEIVED,
+            text=inbound.text,
+            payload=inbound.metadata or None,
+        )
+        session.add(message)
+        session.commit()
+        return message.id
+
+
+def _record_outcome(
+    session_factory: sessionmaker[Session],
+    *,
+    message_id: int,
+    inbound: Inbound,
+    replies: list[dict[str, Any]] | None,
+    error: str | None,
+) -> None:
+    with session_factory() as session:
+        message = session.get_one(Message, message_id)
+        message.processed_at = utcnow()
+        if replies is None:
+            message.status = MessageStatus.FAILED
+            message.error = error
+        else:
+            message.status = MessageStatus.PROCESSED
+            for reply in replies:
+                session.add(
+                    Message(
+                        sender_id=inbound.sender_id,
+                        channel=inbound.channel,
+                        direction=Direction.OUTBOUND,
+                        status=MessageStatus.SENT,
+                        text=reply.get("text"),
+                        payload={k: v for k, v in reply.items() if k not in {"text", "recipient_id"}}
+                        or None,
+                        processed_at=message.processed_at,
+                    )
+                )
+        session.commit()
+
+
+async def handle_message(
+    *, session_factory: sessionmaker[Session], rasa: RasaClient, inbound: Inbound
+) -> list[dict[str, Any]]:
+    """Store, forward to Rasa, store the replies; returns Rasa's replies.
+
+    Raises AssistantUnavailableError when Rasa fails: the message stays stored as failed.
+    """
+    # Database work runs in a worker thread so the event loop keeps serving other citizens.
+    message_id = await anyio.to_thread.run_sync(record_inbound, session_factory, inbound)
+    metadata = {**inbound.metadata, "channel": inbound.channel, "message_id": message_id}
+    try:
+        replies = await rasa.send(
+            sender_id=inbound.sender_id,
+            text=inbound.text,
+            metadata=metadata,
+            message_id=str(message_id),
+        )
+    except RasaUnavailableError as exc:
+        log.warning("assistant_unavailable", message_id=message_id, error=str(exc))
+        await anyio.to_thread.run_sync(
+            partial(
+                _record_outcome,
+                session_factory,
+                message_id=message_id,
+                inbound=inbound,
+                replies=None,
+                error=str(exc),
+            )
+        )
+        raise AssistantUnavailableError(message_id) from exc
+    await anyio.to_thread.run_sync(
+        partial(
+            _record_outcome,
+            session_factory,
+            message_id=message_id,
+            inbound=inbound,
+            replies=replies,
+            error=None,
+        )
+    )
+    log.info("message_handled", message_id=message_id, channel=inbound.channel, replies=len(replies))
+    return replies

@@ -1,0 +1,31 @@
+"""Dependencies injected into routes, built once in the app's lifespan."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.conversations.rasa import RasaClient
+from bot.settings import Settings
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _session_factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+def _rasa(request: Request) -> RasaClient:
+    rasa: RasaClient = request.app.state.rasa
+    return rasa
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(_session_factory)]
+RasaDep = Annotated[RasaClient, Depends(_rasa)]

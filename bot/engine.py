@@ -1,0 +1,74 @@
+"""Commands of the Rasa engine environment (.venv-engine), as the service runs them.
+
+The engine is a separate Python 3.10 environment; the service only starts its processes
+and talks to them over HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from bot.settings import ROOT, Settings
+
+ENGINE_BIN = ROOT / ".venv-engine" / "bin"
+MODELS_DIR = ROOT / "models"
+# What a trained model depends on: a change to any of these makes the model stale.
+MODEL_INPUTS = ["config.yml", "domain.yml", "data", "hue_rasa", "vitext", "requirements/engine.lock"]
+FINGERPRINT_FILE = MODELS_DIR / "latest.fingerprint"
+
+
+def training_fingerprint(root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    for name in MODEL_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix in {".pyc"} or "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def latest_model() -> Path | None:
+    models = sorted(MODELS_DIR.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def model_is_fresh() -> bool:
+    model = latest_model()
+    return (
+        model is not None
+        and FINGERPRINT_FILE.exists()
+        and FINGERPRINT_FILE.read_text().strip() == f"{training_fingerprint()} {model.name}"
+    )
+
+
+def record_trained_model() -> None:
+    model = latest_model()
+    if model is None:
+        raise RuntimeError("rasa train finished without writing a model")
+    FINGERPRINT_FILE.write_text(f"{training_fingerprint()} {model.name}\n")
+
+
+def engine_env(settings: Settings, *, action_port: int) -> dict[str, str]:
+    """Environment for Rasa processes: endpoints.yml and credentials.yml read these."""
+    tracker_url = settings.tracker_store_url
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "TRACKER_STORE_URL": tracker_url,
+        "TRACKER_STORE_DIALECT": tracker_url.split(":", 1)[0].split("+", 1)[0],
+        "GATEWAY_SECRET": settings.gateway_secret.get_secret_value(),
+        "SANIC_HOST": "127.0.0.1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
+
+
+def rasa_cmd(*args: str) -> list[str]:
+    return [str(ENGINE_BIN / "rasa"), *args]

@@ -1,0 +1,59 @@
+"""Typed settings, read once from the environment (and .env) at start-up and passed down."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Secrets that ship in .env.example and the development defaults; refused in production.
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "dev-gateway-secret-change-me", "secret"}
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment (see .env.example)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'hue_s.db'}"
+    rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa's own conversation store (SQLAlchemy URL; PostgreSQL in production).
+    tracker_store_url: str = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
+    gateway_secret: SecretStr = SecretStr("dev-gateway-secret-change-me")
+    rasa_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_message_chars: int = Field(default=2000, ge=1)
+    log_level: str = "INFO"
+    log_json: bool = False
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_development(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            secret = self.gateway_secret.get_secret_value()
+            if secret in PLACEHOLDER_SECRETS or len(secret) < 16:
+                raise ValueError(
+                    "GATEWAY_SECRET is a placeholder or shorter than 16 characters; "
+                    "set a real secret in production"
+                )
+        return self
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    """Settings from the environment; call once at start-up."""
+    return Settings()

@@ -1,0 +1,244 @@
+"""Deterministic entity extractors: Huế communes (gazetteer) and codes/phone numbers (patterns).
+
+Both match on the accent-folded text, which has the same length as the message, so the
+offsets they report are offsets in the message as the citizen typed it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+import rasa.shared.utils.io
+
+from vitext import fold, nfc_with_offsets
+
+GAZETTEER_FILE = "gazetteer.json"
+
+
+# A syllable ending in i/y after consonants only is written both ways (Vỹ Dạ / Vĩ Dạ, Mỹ / Mĩ).
+_I_OR_Y = re.compile(r"^([^aeiouy\d]*)[iy]$")
+
+
+def _syllable_pattern(syllable: Text) -> Text:
+    match = _I_OR_Y.match(syllable)
+    return re.escape(match.group(1)) + "[iy]" if match else re.escape(syllable)
+
+
+def _alias_pattern(alias: Text) -> Text:
+    """Folded alias as a regex: any whitespace between syllables, optional spaced dashes."""
+    parts = [_syllable_pattern(p) for p in re.split(r"\s*[-–]\s*|\s+", fold(alias)) if p]
+    return r"(?<!\w)" + r"[\s\-–]+".join(parts) + r"(?!\w)"
+
+
+def _add_entities(message: Message, entities: List[Dict[Text, Any]]) -> None:
+    message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+
+
+# (entity type, compiled pattern on folded text, value from the matched original text)
+PatternSpec = Tuple[Text, "re.Pattern[str]", Callable[[Text], Text]]
+
+
+def find_entities(text: Text, specs: List[PatternSpec]) -> List[Dict[Text, Any]]:
+    """Non-overlapping matches of ``specs`` in order of priority, sorted by position."""
+    nfc, starts, ends = nfc_with_offsets(text)
+    folded = fold(nfc)
+    taken = [False] * len(nfc)
+    found = []
+    for entity, pattern, value in specs:
+        for match in pattern.finditer(folded):
+            if any(taken[match.start() : match.end()]):
+                continue
+            taken[match.start() : match.end()] = [True] * (match.end() - match.start())
+            start, end = starts[match.start()], ends[match.end() - 1]
+            found.append(
+                {
+                    ENTITY_ATTRIBUTE_TYPE: entity,
+                    ENTITY_ATTRIBUTE_START: start,
+                    ENTITY_ATTRIBUTE_END: end,
+                    ENTITY_ATTRIBUTE_VALUE: value(text[start:end]),
+                }
+            )
+    return sorted(found, key=lambda e: e[ENTITY_ATTRIBUTE_START])
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
+)
+class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Finds names from lookup tables, with or without diacritics, mapped by synonyms.
+
+    Trained from the lookup tables whose name is in ``entities`` and from the training
+    data's synonyms (alias → canonical value); persisted into the model.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"entities": ["commune"]}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        gazetteer: Optional[Dict[Text, Dict[Text, Text]]] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        # entity type → folded alias → canonical value
+        self.gazetteer: Dict[Text, Dict[Text, Text]] = gazetteer or {}
+        self._compile()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GazetteerEntityExtractor:
+        return cls(config, model_storage, resource)
+
+    def _compile(self) -> None:
+        self._patterns: List[PatternSpec] = []
+        for entity, aliases in self.gazetteer.items():
+            # Longest aliases first, so "A Lưới 1" wins over a shorter overlapping name.
+            for alias in sorted(aliases, key=len, reverse=True):
+                canonical = aliases[alias]
+                self._patterns.append(
+                    (entity, re.compile(_alias_pattern(alias)), lambda _, v=canonical: v)
+                )
+
+    def train(self, training_data: TrainingData) -> Resource:
+        synonyms = {fold(k): v for k, v in training_data.entity_synonyms.items()}
+        gazetteer: Dict[Text, Dict[Text, Text]] = {}
+        for table in training_data.lookup_tables:
+            if table["name"] not in self._config["entities"]:
+                continue
+            names = table["elements"]
+            if isinstance(names, str):
+                names = [n.strip() for n in names.splitlines() if n.strip()]
+            aliases = gazetteer.setdefault(table["name"], {})
+            for name in names:
+                aliases[fold(name)] = synonyms.get(fold(name), name)
+        self.gazetteer = gazetteer
+        self._compile()
+        with self._model_storage.write_to(self._resource) as path:
+            rasa.shared.utils.io.dump_obj_as_json_to_file(
+                path / GAZETTEER_FILE, self.gazetteer
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> GazetteerEntityExtractor:
+        try:
+            with model_storage.read_from(resource) as path:
+                gazetteer = rasa.shared.utils.io.read_json_file(path / GAZETTEER_FILE)
+        except (ValueError, FileNotFoundError):
+            gazetteer = None
+        return cls(config, model_storage, resource, gazetteer)
+
+    def extract(self, text: Text) -> List[Dict[Text, Any]]:
+        return find_entities(text, self._patterns)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = self.extract(message.get(TEXT) or "")
+            _add_entities(message, self.add_extractor_name(entities))
+        return messages
+
+
+def _digits(text: Text) -> Text:
+    digits = re.sub(r"\D", "", text)
+    return "0" + digits[2:] if digits.startswith("84") and len(digits) == 11 else digits
+
+
+_NORMALIZERS = {
+    "upper_no_space": lambda s: re.sub(r"\s+", "", s).upper(),
+    "digits": _digits,
+    "text": lambda s: s,
+}
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Extracts entities with a fixed format (tracking codes, application codes, phones).
+
+    Each pattern has an entity name, a regex (matched case-insensitively on the
+    accent-folded text) and how its value is normalised.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "patterns": [
+                {
+                    "entity": "report_code",
+                    "regex": r"(?<![\w-])pa\s*-\s*\d{4}\s*-\s*\d{6}(?![\w-])",
+                    "normalize": "upper_no_space",
+                },
+                {
+                    # one-stop application codes: 000.00.21.H57-250612-0003
+                    "entity": "application_code",
+                    "regex": r"(?<![\w.-])[0-9a-z]+(?:\.[0-9a-z]+)*-\d{6}-\d{4}(?![\w-])",
+                    "normalize": "upper_no_space",
+                },
+                {
+                    # Vietnamese numbers: 0 or +84 then 9 digits, with spaces/dots/dashes
+                    "entity": "phone",
+                    "regex": r"(?<![\w+])(?:\+?84|0)(?:[\s.-]?\d){9}(?!\d)",
+                    "normalize": "digits",
+                },
+            ]
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._patterns: List[PatternSpec] = [
+            (p["entity"], re.compile(p["regex"], re.IGNORECASE), _NORMALIZERS[p["normalize"]])
+            for p in self._config["patterns"]
+        ]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> PatternEntityExtractor:
+        return cls(config)
+
+    def extract(self, text: Text) -> List[Dict[Text, Any]]:
+        return find_entities(text, self._patterns)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = self.extract(message.get(TEXT) or "")
+            _add_entities(message, self.add_extractor_name(entities))
+        return messages

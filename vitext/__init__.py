@@ -1,0 +1,22 @@
+"""Vietnamese text helpers shared by the service and the Rasa engine.
+
+Standard library only: this package is imported by both runtimes (Python 3.10 and ≥ 3.11).
+"""
+
+from vitext.normalize import (
+    MAX_MESSAGE_CHARS,
+    MessageTooLongError,
+    fold,
+    nfc_with_offsets,
+    normalize_message,
+    strip_accents,
+)
+
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "MessageTooLongError",
+    "fold",
+    "nfc_with_offsets",
+    "normalize_message",
+    "strip_accents",
+]
