@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -22,12 +22,12 @@ class ActionAnswerProcedure(Action):
     procedure up and where to find it; it keeps the procedure in context for follow-ups.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_procedure"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         intent = tracker.get_intent_of_latest_message() or "ask_procedure"
         dispatcher.utter_message(
             response="utter_procedure_catalogue_pending",
@@ -39,12 +39,12 @@ class ActionAnswerProcedure(Action):
 class ActionAcknowledgePlace(Action):
     """Acknowledges a place given outside any flow and offers what to do there."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_acknowledge_place"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         commune = tracker.get_slot("commune")
         dispatcher.utter_message(
             response="utter_place_received",
@@ -53,7 +53,7 @@ class ActionAcknowledgePlace(Action):
         return []
 
 
-def _payload(intent: Text, entities: List[Dict[Text, Any]]) -> Text:
+def _payload(intent: str, entities: list[dict[str, Any]]) -> str:
     """A button payload that re-sends the intent with the entities already understood."""
     values = {e["entity"]: e["value"] for e in entities if e.get("entity") and e.get("value")}
     return f"/{intent}{json.dumps(values, ensure_ascii=False)}" if values else f"/{intent}"
@@ -62,12 +62,12 @@ def _payload(intent: Text, entities: List[Dict[Text, Any]]) -> Text:
 class ActionDefaultAskAffirmation(Action):
     """First stage of the two-stage fallback: offer the top guesses as Vietnamese buttons."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_ask_affirmation"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         latest = tracker.latest_message or {}
         ranking = latest.get("intent_ranking") or []
         entities = latest.get("entities") or []

@@ -91,7 +91,9 @@ def stop_all(children: list[Child]) -> None:
             child.process.kill()
 
 
-def build_children(settings: Settings, *, port: int, rasa_port: int, action_port: int) -> list[Child]:
+def build_children(
+    settings: Settings, *, port: int, rasa_port: int, action_port: int
+) -> list[Child]:
     env = engine.engine_env(settings, action_port=action_port)
     return [
         Child(
@@ -120,7 +122,9 @@ def build_children(settings: Settings, *, port: int, rasa_port: int, action_port
     ]  # fmt: skip
 
 
-def run(settings: Settings, *, port: int = 8000, rasa_port: int = 5005, action_port: int = 5055) -> int:
+def run(
+    settings: Settings, *, port: int = 8000, rasa_port: int = 5005, action_port: int = 5055
+) -> int:
     ensure_model(settings, action_port=action_port)
     children = build_children(settings, port=port, rasa_port=rasa_port, action_port=action_port)
 
@@ -134,7 +138,8 @@ def run(settings: Settings, *, port: int = 8000, rasa_port: int = 5005, action_p
             child.start()
         dead = wait_healthy(children, timeout=300)
         if dead is not None:
-            say(f"{dead.name} exited with code {dead.exit_code()} while starting; see var/log/{dead.name}.log")
+            code = dead.exit_code()
+            say(f"{dead.name} exited with code {code} while starting; see var/log/{dead.name}.log")
             return 1
         say(f"the assistant is running: chat at http://127.0.0.1:{port}/docs (POST /api/v1/chat)")
         say("or in this terminal: make chat        — press Ctrl-C to stop everything")

@@ -15,7 +15,14 @@ from bot.settings import ROOT, Settings
 ENGINE_BIN = ROOT / ".venv-engine" / "bin"
 MODELS_DIR = ROOT / "models"
 # What a trained model depends on: a change to any of these makes the model stale.
-MODEL_INPUTS = ["config.yml", "domain.yml", "data", "hue_rasa", "vitext", "requirements/engine.lock"]
+MODEL_INPUTS = [
+    "config.yml",
+    "domain.yml",
+    "data",
+    "hue_rasa",
+    "vitext",
+    "requirements/engine.lock",
+]
 FINGERPRINT_FILE = MODELS_DIR / "latest.fingerprint"
 
 

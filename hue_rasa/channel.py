@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -18,7 +18,7 @@ from sanic.response import HTTPResponse
 
 logger = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Gateway-Secret"
+SECRET_HEADER = "X-Gateway-Secret"  # noqa: S105 - a header name, not a secret
 MIN_SECRET_LENGTH = 16
 
 
@@ -26,11 +26,11 @@ class GatewayInput(InputChannel):
     """Receives citizens' messages from the service (``bot.gateway``)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "gateway"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         secret = (credentials or {}).get("secret") or ""
         if len(secret) < MIN_SECRET_LENGTH:
             raise ValueError(
@@ -39,16 +39,14 @@ class GatewayInput(InputChannel):
             )
         return cls(secret)
 
-    def __init__(self, secret: Text) -> None:
+    def __init__(self, secret: str) -> None:
         self.secret = secret
 
     def _authorised(self, request: Request) -> bool:
         given = request.headers.get(SECRET_HEADER, "")
         return hmac.compare_digest(given.encode(), self.secret.encode())
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("gateway_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -84,7 +82,7 @@ class GatewayInput(InputChannel):
                         message_id=body.get("message_id"),
                     )
                 )
-            except Exception:  # noqa: BLE001 - reported to the gateway, which retries
+            except Exception:
                 logger.exception("gateway message failed for sender %s", body["sender"])
                 return response.json({"error": "processing failed"}, status=500)
             return response.json({"messages": collector.messages})

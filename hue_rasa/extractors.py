@@ -7,8 +7,9 @@ offsets they report are offsets in the message as the citizen typed it.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+import rasa.shared.utils.io
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -24,7 +25,6 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-import rasa.shared.utils.io
 
 from vitext import fold, nfc_with_offsets
 
@@ -35,26 +35,26 @@ GAZETTEER_FILE = "gazetteer.json"
 _I_OR_Y = re.compile(r"^([^aeiouy\d]*)[iy]$")
 
 
-def _syllable_pattern(syllable: Text) -> Text:
+def _syllable_pattern(syllable: str) -> str:
     match = _I_OR_Y.match(syllable)
     return re.escape(match.group(1)) + "[iy]" if match else re.escape(syllable)
 
 
-def _alias_pattern(alias: Text) -> Text:
+def _alias_pattern(alias: str) -> str:
     """Folded alias as a regex: any whitespace between syllables, optional spaced dashes."""
     parts = [_syllable_pattern(p) for p in re.split(r"\s*[-–]\s*|\s+", fold(alias)) if p]
     return r"(?<!\w)" + r"[\s\-–]+".join(parts) + r"(?!\w)"
 
 
-def _add_entities(message: Message, entities: List[Dict[Text, Any]]) -> None:
+def _add_entities(message: Message, entities: List[Dict[str, Any]]) -> None:
     message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
 
 
 # (entity type, compiled pattern on folded text, value from the matched original text)
-PatternSpec = Tuple[Text, "re.Pattern[str]", Callable[[Text], Text]]
+PatternSpec = Tuple[str, "re.Pattern[str]", Callable[[str], str]]
 
 
-def find_entities(text: Text, specs: List[PatternSpec]) -> List[Dict[Text, Any]]:
+def find_entities(text: str, specs: List[PatternSpec]) -> List[Dict[str, Any]]:
     """Non-overlapping matches of ``specs`` in order of priority, sorted by position."""
     nfc, starts, ends = nfc_with_offsets(text)
     folded = fold(nfc)
@@ -77,9 +77,7 @@ def find_entities(text: Text, specs: List[PatternSpec]) -> List[Dict[Text, Any]]
     return sorted(found, key=lambda e: e[ENTITY_ATTRIBUTE_START])
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Finds names from lookup tables, with or without diacritics, mapped by synonyms.
 
@@ -88,27 +86,27 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {"entities": ["commune"]}
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        gazetteer: Optional[Dict[Text, Dict[Text, Text]]] = None,
+        gazetteer: Optional[Dict[str, Dict[str, str]]] = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         # entity type → folded alias → canonical value
-        self.gazetteer: Dict[Text, Dict[Text, Text]] = gazetteer or {}
+        self.gazetteer: Dict[str, Dict[str, str]] = gazetteer or {}
         self._compile()
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -127,7 +125,7 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def train(self, training_data: TrainingData) -> Resource:
         synonyms = {fold(k): v for k, v in training_data.entity_synonyms.items()}
-        gazetteer: Dict[Text, Dict[Text, Text]] = {}
+        gazetteer: Dict[str, Dict[str, str]] = {}
         for table in training_data.lookup_tables:
             if table["name"] not in self._config["entities"]:
                 continue
@@ -140,15 +138,13 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
         self.gazetteer = gazetteer
         self._compile()
         with self._model_storage.write_to(self._resource) as path:
-            rasa.shared.utils.io.dump_obj_as_json_to_file(
-                path / GAZETTEER_FILE, self.gazetteer
-            )
+            rasa.shared.utils.io.dump_obj_as_json_to_file(path / GAZETTEER_FILE, self.gazetteer)
         return self._resource
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -161,7 +157,7 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
             gazetteer = None
         return cls(config, model_storage, resource, gazetteer)
 
-    def extract(self, text: Text) -> List[Dict[Text, Any]]:
+    def extract(self, text: str) -> List[Dict[str, Any]]:
         return find_entities(text, self._patterns)
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -171,7 +167,7 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
         return messages
 
 
-def _digits(text: Text) -> Text:
+def _digits(text: str) -> str:
     digits = re.sub(r"\D", "", text)
     return "0" + digits[2:] if digits.startswith("84") and len(digits) == 11 else digits
 
@@ -183,9 +179,7 @@ _NORMALIZERS = {
 }
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Extracts entities with a fixed format (tracking codes, application codes, phones).
 
@@ -194,7 +188,7 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {
             "patterns": [
                 {
@@ -217,7 +211,7 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
             ]
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self._config = {**self.get_default_config(), **config}
         self._patterns: List[PatternSpec] = [
             (p["entity"], re.compile(p["regex"], re.IGNORECASE), _NORMALIZERS[p["normalize"]])
@@ -227,14 +221,14 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> PatternEntityExtractor:
         return cls(config)
 
-    def extract(self, text: Text) -> List[Dict[Text, Any]]:
+    def extract(self, text: str) -> List[Dict[str, Any]]:
         return find_entities(text, self._patterns)
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -30,7 +30,8 @@ _WORD = re.compile(r"\w+")
 
 Span = Tuple[int, int]
 
-def syllable_spans(text: Text) -> List[Span]:
+
+def syllable_spans(text: str) -> List[Span]:
     """Spans of the syllables (and digit-bearing chunks) of an NFC text."""
     spans: List[Span] = []
     for chunk in _CHUNK.finditer(text):
@@ -41,14 +42,14 @@ def syllable_spans(text: Text) -> List[Span]:
     return spans
 
 
-def _pyvi_labels(syllables: List[Text]) -> List[Text]:
+def _pyvi_labels(syllables: List[str]) -> List[str]:
     from pyvi.ViTokenizer import ViTokenizer
 
     features = ViTokenizer.sent2features(syllables, False)
     return list(ViTokenizer.model.predict([features])[0])
 
 
-def _joins(prev: Text, cur: Text, label: Text) -> bool:
+def _joins(prev: str, cur: str, label: str) -> bool:
     """pyvi's own rule for gluing a syllable to the previous one (ViTokenizer.tokenize)."""
     return (
         label == "I_W"
@@ -60,7 +61,7 @@ def _joins(prev: Text, cur: Text, label: Text) -> bool:
     )
 
 
-def word_spans(text: Text, *, segment: bool) -> List[Span]:
+def word_spans(text: str, *, segment: bool) -> List[Span]:
     """Word spans of an NFC text: syllables, glued into words by pyvi when ``segment``."""
     spans = syllable_spans(text)
     if not segment or len(spans) < 2:
@@ -77,14 +78,12 @@ def word_spans(text: Text, *, segment: bool) -> List[Span]:
     return words
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class VietnameseTokenizer(Tokenizer):
     """Tokenizes Vietnamese with pyvi word segmentation and exact offsets."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {
             "intent_tokenization_flag": False,
             "intent_split_symbol": "_",
@@ -99,24 +98,24 @@ class VietnameseTokenizer(Tokenizer):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> List[str]:
         return ["pyvi"]
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> Optional[List[str]]:
         return ["vi"]
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> VietnameseTokenizer:
         return cls({**cls.get_default_config(), **config})
 
-    def lemma(self, word: Text) -> Text:
+    def lemma(self, word: str) -> str:
         form = word.lower()
         if self._config["strip_accents"]:
             form = fold(form)
@@ -125,7 +124,7 @@ class VietnameseTokenizer(Tokenizer):
             form = ABBREVIATIONS.get(fold(form), form)
         return form
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
         text = message.get(attribute) or ""
         nfc, starts, ends = nfc_with_offsets(text)
         tokens = []

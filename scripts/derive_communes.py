@@ -45,9 +45,10 @@ def derive(units: list[dict]) -> dict:
             if name == unit["name"]:
                 continue
             if len(typed_owners[(former["type"], name)]) > 1 or (former["type"], name) in current:
+                others = typed_owners[(former["type"], name)] | ({name} & current_names)
                 notes.append(
                     f"former {typed} (now part of {unit['name']}): the same name and type "
-                    f"is also {', '.join(sorted((typed_owners[(former['type'], name)] | ({name} & current_names)) - {unit['name']}))}; not used as an alias"
+                    f"is also {', '.join(sorted(others - {unit['name']}))}; not used as an alias"
                 )
             elif name in current_names or len(owners[name]) > 1:
                 aliases.append(typed)

@@ -1,7 +1,7 @@
 """Generate data/nlu/communes.yml (lookup table + synonyms) from data/catalog/communes.yml.
 
-    python scripts/gen_nlu_lookups.py          # write the file
-    python scripts/gen_nlu_lookups.py --check  # exit 1 if the file is stale (used by tests)
+python scripts/gen_nlu_lookups.py          # write the file
+python scripts/gen_nlu_lookups.py --check  # exit 1 if the file is stale (used by tests)
 """
 
 from __future__ import annotations

@@ -32,7 +32,9 @@ class Message(Base):
     sender_id: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(40))
     direction: Mapped[Direction] = mapped_column(
-        Enum(Direction, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            Direction, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        )
     )
     status: Mapped[MessageStatus] = mapped_column(
         Enum(

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-SECRET_HEADER = "X-Gateway-Secret"
+SECRET_HEADER = "X-Gateway-Secret"  # noqa: S105 - a header name, not a secret
 WEBHOOK_PATH = "/webhooks/gateway/webhook"
 
 

@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any
 
 import anyio
-
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversations.models import Direction, Message, MessageStatus
@@ -74,7 +73,9 @@ def _record_outcome(
                         direction=Direction.OUTBOUND,
                         status=MessageStatus.SENT,
                         text=reply.get("text"),
-                        payload={k: v for k, v in reply.items() if k not in {"text", "recipient_id"}}
+                        payload={
+                            k: v for k, v in reply.items() if k not in {"text", "recipient_id"}
+                        }
                         or None,
                         processed_at=message.processed_at,
                     )
@@ -122,5 +123,7 @@ async def handle_message(
             error=None,
         )
     )
-    log.info("message_handled", message_id=message_id, channel=inbound.channel, replies=len(replies))
+    log.info(
+        "message_handled", message_id=message_id, channel=inbound.channel, replies=len(replies)
+    )
     return replies

@@ -1,0 +1,308 @@
+"""Compare NLU pipelines on the held-out test set, over several seeds.
+
+    make bench-nlu            (= .venv-engine/bin/python bench/nlu_pipelines.py)
+    ... --seeds 1 --variants chosen   (a quick run)
+
+Each variant trains an NLU-only model on data/nlu with the same DIET budget as config.yml
+and is scored on tests/nlu (held out; examples that also occur in the training data are
+left out and counted). Writes docs/benchmarks/nlu.md and results/nlu_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rasa.core.agent import Agent  # noqa: E402
+from rasa.model_training import train_nlu  # noqa: E402
+from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
+
+from vitext import fold  # noqa: E402
+
+FALLBACK_THRESHOLD = 0.6
+TEST_FILES = {
+    "standard": "tests/nlu/heldout_standard.yml",
+    "informal": "tests/nlu/heldout_informal.yml",
+}
+
+
+def chosen_config() -> dict:
+    return yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+
+
+def _replace_tokenizer(config: dict, tokenizer: dict) -> dict:
+    config = copy.deepcopy(config)
+    config["pipeline"][0] = tokenizer
+    return config
+
+
+def variants() -> dict[str, dict]:
+    chosen = chosen_config()
+    diet = next(c for c in chosen["pipeline"] if c["name"] == "DIETClassifier")
+    tail = [c for c in chosen["pipeline"] if "Extractor" in c["name"]]
+    default = {
+        "recipe": "default.v1",
+        "language": "vi",
+        "pipeline": [
+            {"name": "WhitespaceTokenizer"},
+            {"name": "RegexFeaturizer"},
+            {"name": "LexicalSyntacticFeaturizer"},
+            {"name": "CountVectorsFeaturizer"},
+            {
+                "name": "CountVectorsFeaturizer",
+                "analyzer": "char_wb",
+                "min_ngram": 1,
+                "max_ngram": 4,
+            },
+            {**diet},
+            *tail,
+            {"name": "EntitySynonymMapper"},
+            {"name": "FallbackClassifier", "threshold": FALLBACK_THRESHOLD},
+        ],
+    }
+    tok = "hue_rasa.tokenizer.VietnameseTokenizer"
+    return {
+        "rasa_default": default,
+        "pyvi_with_accents": _replace_tokenizer(
+            chosen,
+            {"name": tok, "segment": True, "strip_accents": False, "expand_abbreviations": False},
+        ),
+        "syllables_stripped": _replace_tokenizer(
+            chosen,
+            {"name": tok, "segment": False, "strip_accents": True, "expand_abbreviations": True},
+        ),
+        "chosen": chosen,
+    }
+
+
+def load_tests(training_texts: set[str]) -> tuple[dict[str, list], int]:
+    subsets: dict[str, list] = {}
+    overlap = 0
+    for subset, path in TEST_FILES.items():
+        examples = []
+        for message in load_data(str(ROOT / path)).intent_examples:
+            if fold(message.get("text")).strip() in training_texts:
+                overlap += 1
+                continue
+            examples.append(message)
+        subsets[subset] = examples
+    return subsets, overlap
+
+
+def with_seed(config: dict, seed: int) -> dict:
+    config = copy.deepcopy(config)
+    config.pop("policies", None)
+    for component in config["pipeline"]:
+        if component["name"] == "DIETClassifier":
+            component["random_seed"] = seed
+    return config
+
+
+def span_key(entity: dict) -> tuple:
+    return (entity["entity"], entity["start"], entity["end"])
+
+
+async def evaluate(model_path: str, subsets: dict[str, list]) -> dict:
+    agent = Agent.load(model_path)
+    result: dict = {"subsets": {}, "oos_leaks": 0, "oos_total": 0, "entities": {}, "confusions": {}}
+    latencies = []
+    for subset, examples in subsets.items():
+        correct = 0
+        for message in examples:
+            started = time.perf_counter()
+            parsed = await agent.parse_message(message.get("text"))
+            latencies.append(time.perf_counter() - started)
+            gold = message.get("intent")
+            predicted = parsed["intent"]["name"]
+            confidence = parsed["intent"]["confidence"]
+            if predicted == "nlu_fallback":
+                ranking = parsed.get("intent_ranking") or []
+                top = next((r for r in ranking if r["name"] != "nlu_fallback"), None)
+                predicted_top = top["name"] if top else None
+            else:
+                predicted_top = predicted
+            correct += predicted_top == gold
+            if predicted_top != gold:
+                key = f"{gold} → {predicted_top}"
+                result["confusions"][key] = result["confusions"].get(key, 0) + 1
+            if gold == "out_of_scope":
+                result["oos_total"] += 1
+                if (
+                    predicted not in {"out_of_scope", "nlu_fallback"}
+                    and confidence >= FALLBACK_THRESHOLD
+                ):
+                    result["oos_leaks"] += 1
+            gold_spans = {span_key(e) for e in message.get("entities") or []}
+            found = {span_key(e) for e in parsed.get("entities") or []}
+            for entity in {k[0] for k in gold_spans | found}:
+                stats = result["entities"].setdefault(entity, {"tp": 0, "fp": 0, "fn": 0})
+                g = {k for k in gold_spans if k[0] == entity}
+                f = {k for k in found if k[0] == entity}
+                stats["tp"] += len(g & f)
+                stats["fp"] += len(f - g)
+                stats["fn"] += len(g - f)
+        result["subsets"][subset] = {"correct": correct, "total": len(examples)}
+    result["parse_ms_p50"] = statistics.median(latencies) * 1000
+    return result
+
+
+def f1(stats: dict) -> float:
+    tp, fp, fn = stats["tp"], stats["fp"], stats["fn"]
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def summarise(runs: dict[str, list[dict]]) -> dict:
+    summary = {}
+    for name, results in runs.items():
+
+        def acc(subsets: list[str], r: dict) -> float:
+            c = sum(r["subsets"][s]["correct"] for s in subsets)
+            t = sum(r["subsets"][s]["total"] for s in subsets)
+            return c / t
+
+        overall = [acc(["standard", "informal"], r) for r in results]
+        informal = [acc(["informal"], r) for r in results]
+        entities = sorted({e for r in results for e in r["entities"]})
+        summary[name] = {
+            "overall_mean": statistics.mean(overall),
+            "overall_sd": statistics.pstdev(overall),
+            "informal_mean": statistics.mean(informal),
+            "standard_mean": statistics.mean(acc(["standard"], r) for r in results),
+            "oos_leaks": [r["oos_leaks"] for r in results],
+            "oos_total": results[0]["oos_total"],
+            "entity_f1": {
+                e: statistics.mean(
+                    f1(r["entities"].get(e, {"tp": 0, "fp": 0, "fn": 0})) for r in results
+                )
+                for e in entities
+            },
+            "train_s_mean": statistics.mean(r["train_s"] for r in results),
+            "parse_ms_p50": statistics.mean(r["parse_ms_p50"] for r in results),
+            "top_confusions": sorted(
+                {
+                    k: sum(r["confusions"].get(k, 0) for r in results)
+                    for r in results
+                    for k in r["confusions"]
+                }.items(),
+                key=lambda kv: -kv[1],
+            )[:8],
+        }
+    return summary
+
+
+def write_report(
+    summary: dict, seeds: list[int], overlap: int, sizes: dict[str, int], path: Path
+) -> None:
+    lines = [
+        "# NLU pipeline comparison",
+        "",
+        f"Command: `make bench-nlu` (bench/nlu_pipelines.py). Seeds: {seeds}. Held-out test set: "
+        f"tests/nlu ({sizes['standard']} standard + {sizes['informal']} informal utterances scored; "
+        f"{overlap} that also occur in the training data, after folding case and diacritics, left out). "
+        "Same DIET budget for every variant (config.yml). Intent accuracy counts the top "
+        "intent, also when the fallback fires. An out-of-scope leak is an out-of-scope utterance "
+        f"classified into an in-scope intent with confidence ≥ {FALLBACK_THRESHOLD}. Entity F1 is "
+        "per exact span (not per token as `rasa test nlu` reports).",
+        "",
+        "| variant | intent acc. overall | ± sd | standard | informal | OOS leaks (per seed) | train s | parse ms p50 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, s in summary.items():
+        lines.append(
+            f"| {name} | {s['overall_mean']:.1%} | {s['overall_sd']:.1%} | {s['standard_mean']:.1%} | "
+            f"{s['informal_mean']:.1%} | {s['oos_leaks']} of {s['oos_total']} | {s['train_s_mean']:.0f} | {s['parse_ms_p50']:.1f} |"
+        )
+    lines += [
+        "",
+        "Entity span F1 (mean over seeds):",
+        "",
+        "| variant | "
+        + " | ".join(sorted({e for s in summary.values() for e in s["entity_f1"]}))
+        + " |",
+    ]
+    entities = sorted({e for s in summary.values() for e in s["entity_f1"]})
+    lines.append("|---" * (len(entities) + 1) + "|")
+    for name, s in summary.items():
+        lines.append(
+            f"| {name} | " + " | ".join(f"{s['entity_f1'].get(e, 0):.2f}" for e in entities) + " |"
+        )
+    lines += ["", "Most frequent confusions (gold → predicted, summed over seeds):", ""]
+    for name, s in summary.items():
+        lines.append(f"- **{name}**: " + "; ".join(f"{k} ({v})" for k, v in s["top_confusions"]))
+    lines += [
+        "",
+        "Variants: `rasa_default` = Rasa's default pipeline (whitespace tokens, word + char n-gram "
+        "counts, DIET); `pyvi_with_accents` = pyvi words, features keep diacritics; "
+        "`syllables_stripped` = no pyvi (syllables), features without diacritics and with "
+        "abbreviations expanded; `chosen` = config.yml (pyvi words, features without diacritics, "
+        "abbreviations expanded). All variants share the commune gazetteer and pattern extractors.",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--variants", nargs="*", default=None)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "nlu.md"))
+    args = parser.parse_args()
+    seeds = list(range(1, args.seeds + 1))
+    nlu = load_data(str(ROOT / "data" / "nlu"))
+    training_texts = {fold(m.get("text")).strip() for m in nlu.intent_examples}
+    subsets, overlap = load_tests(training_texts)
+    all_variants = variants()
+    chosen_names = args.variants or list(all_variants)
+    runs: dict[str, list[dict]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in chosen_names:
+            for seed in seeds:
+                config_path = Path(tmp) / f"{name}-{seed}.yml"
+                config_path.write_text(
+                    yaml.safe_dump(with_seed(all_variants[name], seed)), encoding="utf-8"
+                )
+                print(f"== {name} seed {seed}: training", flush=True)
+                started = time.perf_counter()
+                model = train_nlu(
+                    str(config_path),
+                    str(ROOT / "data" / "nlu"),
+                    tmp,
+                    fixed_model_name=f"{name}-{seed}",
+                )
+                train_s = time.perf_counter() - started
+                result = asyncio.run(evaluate(model, subsets))
+                result["train_s"] = train_s
+                runs.setdefault(name, []).append(result)
+                acc = sum(s["correct"] for s in result["subsets"].values()) / sum(
+                    s["total"] for s in result["subsets"].values()
+                )
+                print(
+                    f"   accuracy {acc:.1%}, oos leaks {result['oos_leaks']}, trained in {train_s:.0f}s",
+                    flush=True,
+                )
+            # Written after every variant, so an interrupted run still leaves its figures.
+            summary = summarise(runs)
+            (ROOT / "results").mkdir(exist_ok=True)
+            (ROOT / "results" / "nlu_bench.json").write_text(
+                json.dumps({"runs": runs, "summary": summary}, ensure_ascii=False, indent=1)
+            )
+            write_report(
+                summary, seeds, overlap, {k: len(v) for k, v in subsets.items()}, Path(args.out)
+            )
+    print(Path(args.out).read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

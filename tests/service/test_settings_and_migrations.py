@@ -1,0 +1,42 @@
+"""Settings refuse placeholder secrets in production; migrations go up and down."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import inspect
+
+from bot.db import make_engine
+from bot.settings import Environment, Settings
+from tests.service.conftest import downgrade, migrate
+
+
+def test_production_refuses_the_placeholder_secret():
+    with pytest.raises(ValidationError, match="GATEWAY_SECRET"):
+        Settings(environment=Environment.PRODUCTION, _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        Settings(environment=Environment.PRODUCTION, gateway_secret="short", _env_file=None)  # type: ignore[arg-type,call-arg]
+
+
+def test_production_accepts_a_real_secret_and_development_the_default():
+    Settings(environment=Environment.PRODUCTION, gateway_secret="x" * 32, _env_file=None)  # type: ignore[arg-type,call-arg]
+    assert Settings(_env_file=None).environment is Environment.DEVELOPMENT  # type: ignore[call-arg]
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
+    monkeypatch.setenv("MAX_MESSAGE_CHARS", "500")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert settings.max_message_chars == 500
+    assert not settings.is_sqlite
+
+
+def test_migrations_downgrade_to_base_and_upgrade_again(database_url: str):
+    engine = make_engine(database_url)
+    assert "messages" in inspect(engine).get_table_names()
+    downgrade(database_url, "base")
+    assert "messages" not in inspect(engine).get_table_names()
+    migrate(database_url)
+    assert "messages" in inspect(engine).get_table_names()
+    engine.dispose()
