@@ -24,9 +24,12 @@ find_python() {  # find_python 3.10 → path of an interpreter of that minor ver
 
 ensure_uv() {
   command -v uv >/dev/null 2>&1 && return
-  say "installing uv (package installer) with pip"
-  python3 -m pip install --quiet "uv==0.13.8" || die "could not install uv with pip"
-  command -v uv >/dev/null 2>&1 || export PATH="$HOME/.local/bin:$PATH"
+  if ! python3 -m uv --version >/dev/null 2>&1; then
+    say "installing uv (package installer) with pip"
+    python3 -m pip install --quiet "uv==0.13.8" || die "could not install uv with pip"
+  fi
+  # pip may put the uv binary where PATH does not look (pyenv shims need a rehash).
+  uv() { python3 -m uv "$@"; }
 }
 
 # stamp_ok VENV LOCK → true when VENV was built from exactly this LOCK
