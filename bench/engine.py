@@ -94,13 +94,8 @@ def main() -> int:
     )
     ports = {"port": free_port(), "rasa_port": free_port(), "action_port": free_port()}
     children = devserver.build_children(settings, **ports)
-    _action, rasa, service = children
+    rasa = children[1]
     rasa.cmd[rasa.cmd.index("credentials.yml")] = str(credentials)
-    service.env = {
-        **(service.env or {}),
-        "DATABASE_URL": settings.database_url,
-        "GATEWAY_SECRET": SECRET,
-    }
     results: dict = {"startup_s": {}, "rss_mb": {}, "load": {}}
     try:
         for child in children:

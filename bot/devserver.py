@@ -117,7 +117,11 @@ def build_children(
             [sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(port)],
             f"http://127.0.0.1:{port}/healthz",
-            {**env, "RASA_URL": f"http://127.0.0.1:{rasa_port}"},
+            {
+                **env,
+                "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+                "DATABASE_URL": settings.database_url,
+            },
         ),
     ]  # fmt: skip
 

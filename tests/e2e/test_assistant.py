@@ -5,7 +5,6 @@ Needs a trained model in models/ (scripts/test.sh trains it once per run).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import httpx
@@ -36,11 +35,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     migrate(settings.database_url)
     ports = {"port": free_port(), "rasa_port": free_port(), "action_port": free_port()}
     children = devserver.build_children(settings, **ports)
-    children[-1].env = {  # the service reads its settings from the environment
-        **(children[-1].env or os.environ),
-        "DATABASE_URL": settings.database_url,
-        "GATEWAY_SECRET": SECRET,
-    }
     try:
         for child in children:
             child.start()
