@@ -9,12 +9,16 @@ import httpx
 from fastapi import FastAPI
 
 from bot import __version__
+from bot.applications.adapter import DatabaseOneStopShop
+from bot.applications.routes import router as applications_router
 from bot.conversations.rasa import RasaClient
 from bot.conversations.routes import router as conversation_router
 from bot.db import make_engine, make_sessionmaker
 from bot.errors import install_error_handlers
 from bot.health import router as health_router
 from bot.logs import configure_logging
+from bot.procedures.routes import router as procedures_router
+from bot.procedures.search import ProcedureSearch
 from bot.settings import Settings, get_settings
 
 
@@ -27,7 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         async with httpx.AsyncClient(timeout=settings.rasa_timeout_seconds) as http:
             app.state.settings = settings
-            app.state.session_factory = make_sessionmaker(engine)
+            app.state.session_factory = factory = make_sessionmaker(engine)
+            app.state.procedure_search = ProcedureSearch()
+            app.state.one_stop_shop = DatabaseOneStopShop(factory)
             app.state.rasa = RasaClient(
                 http, base_url=settings.rasa_url, secret=settings.gateway_secret.get_secret_value()
             )
@@ -37,10 +43,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Hue-S Assistant",
         version=__version__,
-        description="Vietnamese assistant for the citizens of Huế: conversation API.",
+        description=(
+            "Vietnamese assistant for the citizens of Huế: conversation, procedure and "
+            "application-status API."
+        ),
         lifespan=lifespan,
     )
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(conversation_router)
+    app.include_router(procedures_router)
+    app.include_router(applications_router)
     return app

@@ -1,4 +1,4 @@
-"""The `hue-s` command: run, migrate, chat."""
+"""The `hue-s` command: run, migrate, chat, load the catalogue and demo data."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import argparse
 import sys
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import ROOT, get_settings
+from bot.settings import ROOT, Environment, get_settings
 
 
 def migrate() -> int:
@@ -17,6 +18,51 @@ def migrate() -> int:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "bot" / "migrations"))
     command.upgrade(config, "head")
+    return 0
+
+
+def _factory() -> sessionmaker[Session]:
+    from bot.db import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(get_settings().database_url))
+
+
+def import_procedures(path: str | None = None, quiet: bool = False) -> int:
+    """Load the procedure catalogue into the database, showing progress and what changed."""
+    from pathlib import Path
+
+    from bot.procedures.importer import CATALOG_FILE, import_catalog
+
+    def progress(done: int, total: int) -> None:
+        if not quiet and (done % 100 == 0 or done == total):
+            print(f"\r  thủ tục: {done}/{total}", end="" if done < total else "\n", flush=True)
+
+    report = import_catalog(_factory(), Path(path) if path else CATALOG_FILE, progress=progress)
+    print(report.summary())
+    for code, error in report.failed[:20]:
+        print(f"  failed {code}: {error}")
+    return 1 if report.failed else 0
+
+
+def search_procedures(query: str, limit: int) -> int:
+    from bot.procedures.search import ProcedureSearch
+
+    with _factory()() as session:
+        result = ProcedureSearch().search(session, query, limit=limit)
+    print(f"terms: {' '.join(result.query.terms) or '(none)'}")
+    for hit in result.hits:
+        mark = "*" if hit is result.best else " "
+        print(f"{mark} {hit.score:6.3f}  {hit.code:10}  {hit.name}")
+    if result.best is None:
+        print("(no match above the threshold)")
+    return 0
+
+
+def seed_demo_applications() -> int:
+    from bot.applications.seed import seed_demo
+
+    count = seed_demo(_factory())
+    print(f"{count} demonstration applications loaded (marked is_demo)")
     return 0
 
 
@@ -66,16 +112,37 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--port", type=int, default=8000)
     chat_parser = sub.add_parser("chat", help="chat with the running assistant in this terminal")
     chat_parser.add_argument("--url", default="http://127.0.0.1:8000")
+    procedures = sub.add_parser("procedures", help="the procedure catalogue").add_subparsers(
+        dest="action", required=True
+    )
+    imp = procedures.add_parser("import", help="load the catalogue file (re-runnable)")
+    imp.add_argument("--file", help="another catalogue file (jsonl or jsonl.gz)")
+    find = procedures.add_parser("search", help="search the catalogue as the assistant does")
+    find.add_argument("query")
+    find.add_argument("--limit", type=int, default=5)
+    applications = sub.add_parser("applications", help="one-stop-shop applications")
+    applications.add_subparsers(dest="action", required=True).add_parser(
+        "seed-demo", help="load the demonstration applications (development only)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
         return migrate()
     if args.command == "chat":
         return chat(args.url)
+    if args.command == "procedures" and args.action == "import":
+        return import_procedures(args.file)
+    if args.command == "procedures" and args.action == "search":
+        return search_procedures(args.query, args.limit)
+    if args.command == "applications":
+        return seed_demo_applications()
     from bot import devserver
 
     settings = get_settings()
     migrate()
+    import_procedures(quiet=False)
+    if settings.environment is Environment.DEVELOPMENT:
+        seed_demo_applications()
     return devserver.run(settings, port=args.port)
 
 

@@ -94,7 +94,7 @@ def stop_all(children: list[Child]) -> None:
 def build_children(
     settings: Settings, *, port: int, rasa_port: int, action_port: int
 ) -> list[Child]:
-    env = engine.engine_env(settings, action_port=action_port)
+    env = engine.engine_env(settings, action_port=action_port, service_port=port)
     return [
         Child(
             "action-server",

@@ -18,7 +18,9 @@ MODELS_DIR = ROOT / "models"
 MODEL_INPUTS = [
     "config.yml",
     "domain.yml",
-    "data",
+    "data/nlu",
+    "data/rules",
+    "data/stories",
     "hue_rasa",
     "vitext",
     "requirements/engine.lock",
@@ -60,8 +62,8 @@ def record_trained_model() -> None:
     FINGERPRINT_FILE.write_text(f"{training_fingerprint()} {model.name}\n")
 
 
-def engine_env(settings: Settings, *, action_port: int) -> dict[str, str]:
-    """Environment for Rasa processes: endpoints.yml and credentials.yml read these."""
+def engine_env(settings: Settings, *, action_port: int, service_port: int = 8000) -> dict[str, str]:
+    """Environment for Rasa processes: endpoints.yml, credentials.yml and actions read these."""
     tracker_url = settings.tracker_store_url
     return {
         **os.environ,
@@ -70,6 +72,8 @@ def engine_env(settings: Settings, *, action_port: int) -> dict[str, str]:
         "TRACKER_STORE_URL": tracker_url,
         "TRACKER_STORE_DIALECT": tracker_url.split(":", 1)[0].split("+", 1)[0],
         "GATEWAY_SECRET": settings.gateway_secret.get_secret_value(),
+        # The action server reads procedures and applications from the service's API.
+        "SERVICE_URL": f"http://127.0.0.1:{service_port}",
         "SANIC_HOST": "127.0.0.1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "RASA_TELEMETRY_ENABLED": "false",

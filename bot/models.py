@@ -1,5 +1,7 @@
 """Every table of the service, imported in one place for Alembic and tests."""
 
+from bot.applications.models import Application
 from bot.conversations.models import Message
+from bot.procedures.models import Procedure
 
-__all__ = ["Message"]
+__all__ = ["Application", "Message", "Procedure"]

@@ -20,8 +20,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from hue_rasa.lexicon import ABBREVIATIONS
 from vitext import fold, nfc_with_offsets
+from vitext.lexicon import ABBREVIATIONS
 
 # A run of word characters; runs joined by - . / : , are kept together when they hold a
 # digit (codes, dates, phone numbers, house numbers: PA-2026-000123, 12/3/2025, 45/12).
