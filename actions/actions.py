@@ -6,21 +6,54 @@ import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.labels import ASPECT_LABELS, INTENT_LABELS
+from actions.service_client import ServiceClient, ServiceUnavailableError
 
 # Intents never offered as a guess: they are answers, not requests.
 _NOT_OFFERED = {"nlu_fallback", "affirm", "deny", "out_of_scope", "chitchat"}
 MAX_GUESSES = 3
 
 
-class ActionAnswerProcedure(Action):
-    """Answers a question about a procedure.
+# The aspect of a procedure each question intent asks about (the service's answer aspects).
+INTENT_ASPECTS = {
+    "ask_procedure": "overview",
+    "ask_procedure_documents": "documents",
+    "ask_procedure_fee": "fee",
+    "ask_procedure_time": "time",
+    "ask_procedure_place": "place",
+    "ask_procedure_online": "online",
+    "ask_procedure_steps": "steps",
+    "ask_procedure_conditions": "conditions",
+}
+MAX_CHOICES = 3
+MAX_BUTTON_TITLE = 60
 
-    Until the catalogue is loaded (issue #3) it says honestly that it cannot look the
-    procedure up and where to find it; it keeps the procedure in context for follow-ups.
+
+def _entity(latest: dict[str, Any], name: str) -> str | None:
+    for entity in latest.get("entities") or []:
+        if entity.get("entity") == name and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+def _title(name: str) -> str:
+    return name if len(name) <= MAX_BUTTON_TITLE else name[: MAX_BUTTON_TITLE - 1] + "…"
+
+
+class ActionAnswerProcedure(Action):
+    """Answers one aspect of a procedure from the catalogue, keeping it in context.
+
+    The procedure is, in order: the one a pressed button names; the one the message names
+    (searched in the catalogue, and when two or three fit equally the citizen chooses with
+    buttons); the one already being discussed (a follow-up such as "còn lệ phí thì sao?").
+    A message naming nothing the catalogue holds gets an honest "not found".
     """
+
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
 
     def name(self) -> str:
         return "action_answer_procedure"
@@ -28,12 +61,119 @@ class ActionAnswerProcedure(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = tracker.get_intent_of_latest_message() or "ask_procedure"
-        dispatcher.utter_message(
-            response="utter_procedure_catalogue_pending",
-            aspect_label=ASPECT_LABELS.get(intent, ASPECT_LABELS["ask_procedure"]),
+        latest = tracker.latest_message or {}
+        intent = (
+            tracker.get_intent_of_latest_message()
+            or (latest.get("intent") or {}).get("name")
+            or "ask_procedure"
         )
-        return []
+        aspect = INTENT_ASPECTS.get(intent, "overview")
+        code = _entity(latest, "procedure_code")
+        mention = _entity(latest, "procedure")
+        context = tracker.get_slot("procedure_code")
+        text = str(latest.get("text") or "")
+        query = mention if text.startswith("/") else text
+        try:
+            if not code:
+                result = await self.client.search(query or "", limit=MAX_CHOICES + 2)
+                matched = result.get("matched")
+                # A follow-up keeps its procedure unless it clearly names another one.
+                switches = matched and (mention or not context or len(result["terms"]) >= 2)
+                if switches:
+                    choices = result.get("alternatives") or []
+                    if len(choices) > 1:
+                        dispatcher.utter_message(
+                            response="utter_procedure_choose",
+                            buttons=[
+                                {
+                                    "title": _title(c["name"]),
+                                    "payload": _payload(
+                                        intent, [{"entity": "procedure_code", "value": c["code"]}]
+                                    ),
+                                }
+                                for c in choices[:MAX_CHOICES]
+                            ],
+                        )
+                        return [SlotSet("procedure_code", None)]
+                    code = result["hits"][0]["code"]
+                elif context and not mention:
+                    code = context
+                elif mention or result.get("terms"):
+                    dispatcher.utter_message(
+                        response="utter_procedure_not_found", query=mention or text
+                    )
+                    return [SlotSet("procedure_code", None)]
+                else:
+                    dispatcher.utter_message(
+                        response="utter_ask_procedure_name",
+                        aspect_label=ASPECT_LABELS.get(intent, ASPECT_LABELS["ask_procedure"]),
+                    )
+                    return []
+            answer = await self.client.answer(
+                code,
+                aspect,
+                full=_entity(latest, "detail") == "all",
+                commune=tracker.get_slot("commune"),
+            )
+        except ServiceUnavailableError:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        if answer is None:
+            dispatcher.utter_message(response="utter_procedure_not_found", query=code)
+            return [SlotSet("procedure_code", None)]
+        dispatcher.utter_message(text=answer["text"], buttons=answer.get("buttons") or [])
+        return [SlotSet("procedure_code", code)]
+
+
+def _date(value: str | None) -> str:
+    """2026-11-20 → 20/11/2026."""
+    if not value:
+        return ""
+    year, month, day = value.split("-")
+    return f"{day}/{month}/{year}"
+
+
+class ActionCheckApplicationStatus(Action):
+    """Tells the state of an application from the one-stop-shop adapter, by its code."""
+
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    def name(self) -> str:
+        return "action_check_application_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        code = tracker.get_slot("application_code")
+        if not code:
+            dispatcher.utter_message(response="utter_ask_application_code")
+            return []
+        try:
+            status = await self.client.application(code)
+        except ServiceUnavailableError:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return [SlotSet("application_code", None)]
+        if status is None:
+            dispatcher.utter_message(response="utter_application_not_found", code=code)
+            return [SlotSet("application_code", None)]
+        due = _date(status.get("due_on"))
+        dispatcher.utter_message(
+            response="utter_application_status",
+            code=status["code"],
+            procedure_name=status["procedure_name"],
+            state_label=status["state_label"],
+            received_on=_date(status["received_on"]),
+            due_line=f"\nHẹn trả kết quả: {due}." if due else "",
+            office=status["office"],
+            note_line=f"\nGhi chú: {status['note']}" if status.get("note") else "",
+            demo_line=(
+                "\n(Đây là hồ sơ mẫu để dùng thử, không phải hồ sơ thật.)"
+                if status.get("is_demo")
+                else ""
+            ),
+        )
+        return [SlotSet("application_code", None)]
 
 
 class ActionAcknowledgePlace(Action):

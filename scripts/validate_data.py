@@ -20,7 +20,13 @@ RESPONSES_UTTERED_BY_ACTIONS = {
     "utter_default": "action_default_fallback (Rasa)",
     "utter_ask_rephrase": "action_default_ask_rephrase (Rasa)",
     "utter_ask_affirmation_none": "action_default_ask_affirmation",
-    "utter_procedure_catalogue_pending": "action_answer_procedure",
+    "utter_procedure_choose": "action_answer_procedure",
+    "utter_procedure_not_found": "action_answer_procedure",
+    "utter_ask_procedure_name": "action_answer_procedure",
+    "utter_service_unavailable": "action_answer_procedure, action_check_application_status",
+    "utter_application_status": "action_check_application_status",
+    "utter_application_not_found": "action_check_application_status",
+    "utter_ask_application_code": "application_status_form (asks for its slot)",
     "utter_place_received": "action_acknowledge_place",
 }
 UNUSED = re.compile(r"The utterance '(\w+)' is not used in any story or rule")

@@ -11,10 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import (
     ActionAcknowledgePlace,
-    ActionAnswerProcedure,
     ActionDefaultAskAffirmation,
 )
-from actions.labels import ASPECT_LABELS, INTENT_LABELS
+from actions.labels import INTENT_LABELS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -59,18 +58,6 @@ async def test_fallback_with_no_usable_guess_still_offers_a_way_out() -> None:
     snapshot.latest_message["intent_ranking"] = [{"name": "out_of_scope", "confidence": 0.5}]
     messages, _ = await run(ActionDefaultAskAffirmation(), snapshot)
     assert messages[0]["buttons"] == [{"title": "Không phải các ý trên", "payload": "/deny"}]
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize("intent", sorted(ASPECT_LABELS))
-async def test_procedure_answer_names_the_aspect(intent: str) -> None:
-    snapshot = tracker("low_confidence_procedure_fee")
-    snapshot.latest_message["intent"] = {"name": intent, "confidence": 0.9}
-    snapshot.latest_message["intent_ranking"] = [{"name": intent, "confidence": 0.9}]
-    messages, events = await run(ActionAnswerProcedure(), snapshot)
-    assert events == []
-    assert messages[0]["response"] == "utter_procedure_catalogue_pending"
-    assert messages[0]["aspect_label"] == ASPECT_LABELS[intent]
 
 
 @pytest.mark.asyncio

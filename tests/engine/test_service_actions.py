@@ -1,0 +1,283 @@
+"""Actions that read the service's API, against a local HTTP stand-in of that API.
+
+The stand-in is a real server on localhost speaking the service's documented JSON (the
+real service is exercised by tests/service and the whole chain by tests/e2e).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import ActionAnswerProcedure, ActionCheckApplicationStatus
+from actions.service_client import ServiceClient
+
+
+def hit(code: str, name: str) -> dict[str, Any]:
+    return {"code": code, "name": name, "field": "Hộ tịch", "levels": ["commune"],
+            "url": f"https://dichvucong.gov.vn/{code}", "score": 1.0}  # fmt: skip
+
+
+BIRTH = hit("1.001193", "Thủ tục đăng ký khai sinh")
+ID_UNDER_14 = hit("1.014062", "Cấp thẻ căn cước cho người dưới 14 tuổi")
+ID_14_PLUS = hit("1.014061", "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên")
+SEARCHES = {
+    "khai sinh can giay to gi": {
+        "matched": True, "terms": ["dang", "ky", "khai", "sinh"],
+        "hits": [BIRTH], "alternatives": [BIRTH],
+    },
+    "lam cccd": {
+        "matched": True, "terms": ["the", "can", "cuoc"],
+        "hits": [ID_UNDER_14, ID_14_PLUS], "alternatives": [ID_UNDER_14, ID_14_PLUS],
+    },
+}  # fmt: skip
+NOTHING = {"matched": False, "terms": [], "hits": [], "alternatives": []}
+APPLICATION = {
+    "code": "000.00.21.H57-261120-0001", "procedure_name": "Thủ tục đăng ký khai sinh",
+    "procedure_code": "1.001193", "state": "done", "state_label": "đã có kết quả, mời bạn đến nhận",
+    "received_on": "2026-11-20", "due_on": "2026-11-21",
+    "office": "Ủy ban nhân dân phường Thuận Hóa", "note": None, "is_demo": True,
+}  # fmt: skip
+
+
+class Service:
+    """Serves the procedure and application endpoints; records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        self.broken = False
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                query = parse_qs(url.query)
+                outer.requests.append((url.path, query))
+                status, body = outer.respond(url.path, query)
+                data = json.dumps(body, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def respond(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        if self.broken:
+            return 500, {"error": {"code": "internal", "message": "Lỗi"}}
+        if path == "/api/v1/procedures/search":
+            return 200, SEARCHES.get(query["q"][0], NOTHING)
+        if path.startswith("/api/v1/procedures/") and path.endswith("/answer"):
+            code = path.split("/")[4]
+            if code == "9.999999":
+                return 404, {"error": {"code": "procedure_not_found", "message": "Không có"}}
+            aspect = query["aspect"][0]
+            return 200, {
+                "code": code, "name": "Thủ tục", "aspect": aspect,
+                "text": f"📄 {code} {aspect} full={query['full'][0]} "
+                        f"commune={query.get('commune', ['-'])[0]}",
+                "buttons": [{"title": "Lệ phí",
+                             "payload": f'/ask_procedure_fee{{"procedure_code": "{code}"}}'}],
+            }  # fmt: skip
+        if path == f"/api/v1/applications/{APPLICATION['code']}":
+            return 200, APPLICATION
+        return 404, {"error": {"code": "not_found", "message": "Không tìm thấy"}}
+
+
+@pytest.fixture
+def service() -> Iterator[Service]:
+    stand_in = Service()
+    thread = threading.Thread(target=stand_in.server.serve_forever, daemon=True)
+    thread.start()
+    yield stand_in
+    stand_in.server.shutdown()
+
+
+def tracker(
+    text: str,
+    intent: str,
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+) -> Tracker:
+    return Tracker(
+        sender_id="web:test",
+        slots=slots or {},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.95},
+            "intent_ranking": [{"name": intent, "confidence": 0.95}],
+            "entities": entities or [],
+        },
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def run(action, tracker_: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker_, {})
+    return dispatcher.messages, events
+
+
+def procedure_action(service: Service) -> ActionAnswerProcedure:
+    return ActionAnswerProcedure(ServiceClient(service.url))
+
+
+@pytest.mark.asyncio
+async def test_a_named_procedure_is_searched_answered_and_kept_in_context(service) -> None:
+    messages, events = await run(
+        procedure_action(service),
+        tracker(
+            "khai sinh can giay to gi",
+            "ask_procedure_documents",
+            [{"entity": "procedure", "value": "khai sinh"}],
+            {"commune": "Thuận Hóa"},
+        ),
+    )
+    [message] = messages
+    assert message["text"] == "📄 1.001193 documents full=false commune=Thuận Hóa"
+    assert message["buttons"][0]["title"] == "Lệ phí"
+    assert events == [{"event": "slot", "name": "procedure_code", "value": "1.001193",
+                       "timestamp": None}]  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_a_follow_up_without_a_procedure_uses_the_one_in_context(service) -> None:
+    messages, events = await run(
+        procedure_action(service),
+        tracker("còn lệ phí thì sao", "ask_procedure_fee", slots={"procedure_code": "1.001193"}),
+    )
+    assert messages[0]["text"].startswith("📄 1.001193 fee")
+    assert events[0]["value"] == "1.001193"
+
+
+@pytest.mark.asyncio
+async def test_a_pressed_button_names_the_procedure_and_the_full_list(service) -> None:
+    messages, _ = await run(
+        procedure_action(service),
+        tracker(
+            '/ask_procedure_documents{"procedure_code": "1.014061", "detail": "all"}',
+            "ask_procedure_documents",
+            [
+                {"entity": "procedure_code", "value": "1.014061"},
+                {"entity": "detail", "value": "all"},
+            ],
+            {"procedure_code": "1.001193"},
+        ),
+    )
+    assert messages[0]["text"].startswith("📄 1.014061 documents full=true")
+    assert not any(path.endswith("/search") for path, _ in service.requests)
+
+
+@pytest.mark.asyncio
+async def test_two_close_candidates_are_offered_as_buttons(service) -> None:
+    messages, events = await run(
+        procedure_action(service),
+        tracker("lam cccd", "ask_procedure_fee", [{"entity": "procedure", "value": "cccd"}]),
+    )
+    [message] = messages
+    assert message["response"] == "utter_procedure_choose"
+    assert message["buttons"] == [
+        {"title": "Cấp thẻ căn cước cho người dưới 14 tuổi",
+         "payload": '/ask_procedure_fee{"procedure_code": "1.014062"}'},
+        {"title": "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên",
+         "payload": '/ask_procedure_fee{"procedure_code": "1.014061"}'},
+    ]  # fmt: skip
+    assert events[0]["value"] is None
+
+
+@pytest.mark.asyncio
+async def test_a_procedure_not_in_the_catalogue_is_said_honestly(service) -> None:
+    messages, events = await run(
+        procedure_action(service),
+        tracker(
+            "thủ tục xin học bổng du học",
+            "ask_procedure",
+            [{"entity": "procedure", "value": "xin học bổng du học"}],
+            {"procedure_code": "1.001193"},
+        ),
+    )
+    assert messages == [
+        {**messages[0], "response": "utter_procedure_not_found", "query": "xin học bổng du học"}
+    ]
+    assert events[0]["value"] is None
+
+
+@pytest.mark.asyncio
+async def test_an_aspect_question_with_no_procedure_at_all_asks_which_one(service) -> None:
+    messages, events = await run(
+        procedure_action(service), tracker("lệ phí bao nhiêu", "ask_procedure_fee")
+    )
+    assert messages[0]["response"] == "utter_ask_procedure_name"
+    assert messages[0]["aspect_label"] == "lệ phí"
+    assert events == []
+
+
+@pytest.mark.asyncio
+async def test_a_broken_service_gets_a_polite_apology(service) -> None:
+    service.broken = True
+    messages, events = await run(
+        procedure_action(service),
+        tracker("còn lệ phí thì sao", "ask_procedure_fee", slots={"procedure_code": "1.001193"}),
+    )
+    assert messages[0]["response"] == "utter_service_unavailable"
+    assert events == []
+
+
+@pytest.mark.asyncio
+async def test_an_unreachable_service_gets_the_same_apology() -> None:
+    action = ActionAnswerProcedure(ServiceClient("http://127.0.0.1:9", timeout=2))
+    messages, _ = await run(action, tracker("khai sinh", "ask_procedure"))
+    assert messages[0]["response"] == "utter_service_unavailable"
+
+
+@pytest.mark.asyncio
+async def test_an_application_state_is_told_with_its_dates(service) -> None:
+    action = ActionCheckApplicationStatus(ServiceClient(service.url))
+    messages, events = await run(
+        action,
+        tracker("hồ sơ 000.00.21.H57-261120-0001", "check_application_status",
+                slots={"application_code": "000.00.21.H57-261120-0001"}),
+    )  # fmt: skip
+    [message] = messages
+    assert message["response"] == "utter_application_status"
+    assert message["state_label"] == "đã có kết quả, mời bạn đến nhận"
+    assert message["received_on"] == "20/11/2026"
+    assert message["due_line"] == "\nHẹn trả kết quả: 21/11/2026."
+    assert message["demo_line"].startswith("\n(Đây là hồ sơ mẫu")
+    assert events[0]["name"] == "application_code" and events[0]["value"] is None
+
+
+@pytest.mark.asyncio
+async def test_an_unknown_application_is_not_found(service) -> None:
+    action = ActionCheckApplicationStatus(ServiceClient(service.url))
+    messages, _ = await run(
+        action,
+        tracker("hồ sơ 000.00.21.H57-200101-9999", "check_application_status",
+                slots={"application_code": "000.00.21.H57-200101-9999"}),
+    )  # fmt: skip
+    assert messages[0]["response"] == "utter_application_not_found"
+    assert messages[0]["code"] == "000.00.21.H57-200101-9999"
+
+
+@pytest.mark.asyncio
+async def test_no_application_code_yet_asks_for_it(service) -> None:
+    action = ActionCheckApplicationStatus(ServiceClient(service.url))
+    messages, _ = await run(action, tracker("tra cứu hồ sơ", "check_application_status"))
+    assert messages[0]["response"] == "utter_ask_application_code"
