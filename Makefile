@@ -44,4 +44,10 @@ bench-nlu: setup ## NLU pipeline comparison over 3 seeds → docs/benchmarks/nlu
 bench-engine: setup ## engine timings, memory, gateway vs Rasa REST → docs/benchmarks/engine.md
 	$(VENV)/python bench/engine.py
 
-.PHONY: help setup run chat migrate train lint validate test bench-nlu bench-engine
+bench-search: setup ## procedure search accuracy and latency, SQLite and PostgreSQL → docs/benchmarks/search.md
+	$(VENV)/python bench/search.py
+
+coverage-procedures: setup ## how much of the catalogue the parser reads
+	$(VENV)/python scripts/procedure_coverage.py
+
+.PHONY: help setup run chat migrate train lint validate test bench-nlu bench-engine bench-search coverage-procedures

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from bot import __version__
-from bot.applications.adapter import DatabaseOneStopShop
+from bot.applications.adapter import load_one_stop_shop
 from bot.applications.routes import router as applications_router
 from bot.conversations.rasa import RasaClient
 from bot.conversations.routes import router as conversation_router
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.session_factory = factory = make_sessionmaker(engine)
             app.state.procedure_search = ProcedureSearch()
-            app.state.one_stop_shop = DatabaseOneStopShop(factory)
+            app.state.one_stop_shop = load_one_stop_shop(settings.one_stop_shop, factory)
             app.state.rasa = RasaClient(
                 http, base_url=settings.rasa_url, secret=settings.gateway_secret.get_secret_value()
             )

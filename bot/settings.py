@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     public_base_url: str = "http://127.0.0.1:8000"
+    # The one-stop-shop adapter ("module:Class", built with the session factory); see
+    # docs/integration/one-stop-shop.md.
+    one_stop_shop: str = "bot.applications.adapter:DatabaseOneStopShop"
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:

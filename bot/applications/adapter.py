@@ -2,13 +2,15 @@
 
 The assistant asks one question of such a system: "what state is the application with this
 code in?". ``OneStopShop`` is that question; a city connects its real system by writing one
-class with this method and naming it in ``ONE_STOP_SHOP`` (see docs/integration/one-stop-shop.md).
+class with this method and naming it in the ``ONE_STOP_SHOP`` setting
+(docs/integration/one-stop-shop.md).
 ``DatabaseOneStopShop`` answers from the service's own ``applications`` table, which a
 development set-up fills with clearly marked demonstration applications.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -74,6 +76,15 @@ def normalise_code(code: str) -> str:
 class OneStopShop(Protocol):
     def lookup(self, code: str) -> ApplicationStatus | None:
         """The application with this (normalised) code, or None when there is none."""
+
+
+def load_one_stop_shop(path: str, factory: sessionmaker[Session]) -> OneStopShop:
+    """The adapter class named "module:Class" in settings, built with the session factory."""
+    module_name, _, class_name = path.partition(":")
+    if not module_name or not class_name:
+        raise ValueError(f"ONE_STOP_SHOP must look like 'package.module:Class', not {path!r}")
+    adapter: OneStopShop = getattr(importlib.import_module(module_name), class_name)(factory)
+    return adapter
 
 
 class DatabaseOneStopShop:

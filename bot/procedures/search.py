@@ -22,7 +22,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -47,10 +47,13 @@ NAME_COVERAGE_WEIGHT = 0.35  # share of the name's weight the query covers
 PAIR_WEIGHT = 0.6  # query word pairs that occur together in the name
 FIELD_WEIGHT = 0.3
 COMMON_SHARE = 0.2
+MIN_CORRECTED = 5  # shorter words are too often another real word one slip away
 CITIZEN_BONUS = 0.05  # procedures a citizen (not only a business) may apply for
 _WORD = re.compile(r"[a-z0-9]+")
 
 Phrase = tuple[str, ...]
+# Words of a variant phrase that do not by themselves ask for it ("cấp", "đăng ký"…).
+_GENERIC = {"cap", "dang", "ky", "thuc", "hien", "tai", "co", "yeu", "to", "cho", "nguoi"}
 
 
 def words(text_: str) -> list[str]:
@@ -62,7 +65,7 @@ def words(text_: str) -> list[str]:
     return out
 
 
-def _find(haystack: Sequence[str], phrase: Phrase) -> int:
+def _find(haystack: Sequence[str | None], phrase: Phrase) -> int:
     n = len(phrase)
     for i in range(len(haystack) - n + 1):
         if tuple(haystack[i : i + n]) == phrase:
@@ -75,6 +78,8 @@ class Lexicon:
     groups: list[tuple[list[Phrase], list[str]]]
     stop: list[Phrase]  # longest first
     variants: list[Phrase]
+    phrases: list[tuple[Phrase, int]]  # every citizen phrase with its group, longest first
+    variant_keys: list[tuple[Phrase, list[str]]]  # each variant and the words that ask for it
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
@@ -82,7 +87,18 @@ class Lexicon:
         groups = [([tuple(words(s)) for s in g["say"]], words(g["means"])) for g in raw["groups"]]
         stop = sorted({tuple(words(s)) for s in raw["stop"]}, key=len, reverse=True)
         variants = [tuple(words(v)) for v in raw["variants"]]
-        return cls(groups=groups, stop=stop, variants=variants)
+        phrases = sorted(
+            ((p, i) for i, (says, _) in enumerate(groups) for p in says if p),
+            key=lambda item: (-len(item[0]), item[1]),
+        )
+        variant_keys = [(v, [w for w in v if w not in _GENERIC] or list(v)) for v in variants]
+        return cls(
+            groups=groups,
+            stop=stop,
+            variants=variants,
+            phrases=phrases,
+            variant_keys=variant_keys,
+        )
 
 
 @lru_cache(maxsize=1)
@@ -96,29 +112,63 @@ class AnalysedQuery:
     words: list[str]  # folded, abbreviations and synonyms expanded
     terms: list[str]  # what identifies the procedure: ``words`` without stop phrases
     sequence: list[str]  # ``terms`` in order, duplicates kept (for word pairs)
+    asked: frozenset[str] = frozenset()  # words that may ask for a special variant
 
 
-def analyse(text_: str, lexicon: Lexicon | None = None) -> AnalysedQuery:
+def analyse(
+    text_: str,
+    lexicon: Lexicon | None = None,
+    official: Callable[[Phrase], bool] | None = None,
+) -> AnalysedQuery:
+    """Fold the words, replace citizens' phrases by official ones, drop question words.
+
+    Longer phrases are matched first and a word serves one phrase only ("nhận con nuôi"
+    is adoption, not "nhận con"). A phrase that ``official`` says the catalogue itself
+    uses ("chứng minh nhân dân") is kept beside its official equivalent.
+    """
     lexicon = lexicon or default_lexicon()
-    base = words(text_)
-    expanded = list(base)
-    added: list[str] = []
-    for says, means in lexicon.groups:
-        found = [p for p in says if p and _find(base, p) >= 0]
-        if found:
-            # The citizen's words are replaced by the official ones they stand for.
-            for phrase in sorted(found, key=len, reverse=True):
-                while (i := _find(expanded, phrase)) >= 0:
-                    del expanded[i : i + len(phrase)]
-            added.extend(means)
-    expanded.extend(added)
+    base: list[str | None] = list(words(text_))
+    fired: list[int] = []
+    kept_phrases: list[str] = []
+    for phrase, group in lexicon.phrases:
+        while (i := _find(base, phrase)) >= 0:
+            base[i : i + len(phrase)] = [None] * len(phrase)
+            if group not in fired:
+                fired.append(group)
+            # Two-word phrases are left out: folded, they collide ("sổ đỏ" / "sơ đồ").
+            if official and len(phrase) != 2 and official(phrase):
+                kept_phrases.extend(phrase)
+    own = [w for w in base if w is not None]
+    expanded = own + kept_phrases
+    asked = set(own)
+    for group in fired:
+        means = lexicon.groups[group][1]
+        expanded.extend(means)
+        # A variant is asked for by the citizen's own words, or by a phrase that stands for
+        # it ("mất căn cước" → cấp lại) — not by a word that merely folds the same
+        # ("bằng lái" → giấy phép lái xe, whose "lái" is not "lại").
+        for variant, keys in lexicon.variant_keys:
+            if _find(means, variant) >= 0:
+                asked.update(keys)
     kept = list(expanded)
     for phrase in lexicon.stop:
         while (i := _find(kept, phrase)) >= 0:
             del kept[i : i + len(phrase)]
     seen: set[str] = set()
     terms = [t for t in kept if not (t in seen or seen.add(t))]  # type: ignore[func-returns-value]
-    return AnalysedQuery(text=text_, words=expanded, terms=terms, sequence=kept)
+    return AnalysedQuery(
+        text=text_, words=expanded, terms=terms, sequence=kept, asked=frozenset(asked)
+    )
+
+
+_LEVEL_SUFFIX = re.compile(
+    r"\s*\((?:thực hiện )?tại cấp [^)]*\)\s*$|\s*\(cấp (?:xã|tỉnh|huyện)\)\s*$", re.IGNORECASE
+)
+
+
+def _base_name(name: str) -> str:
+    """The name without "(thực hiện tại cấp tỉnh)" and the like."""
+    return _LEVEL_SUFFIX.sub("", name).strip().lower()
 
 
 @dataclass(frozen=True)
@@ -147,10 +197,14 @@ class SearchResult:
         best = self.best
         if best is None:
             return []
-        return [h for h in self.hits if best.score - h.score <= AMBIGUITY_MARGIN]
+        close = [h for h in self.hits if best.score - h.score <= AMBIGUITY_MARGIN]
+        # The same procedure published for another level is not a different choice.
+        seen: set[str] = set()
+        return [
+            h for h in close if not (_base_name(h.name) in seen or seen.add(_base_name(h.name)))
+        ]  # type: ignore[func-returns-value]
 
 
-_GENERIC = {"cap", "dang", "ky", "thuc", "hien", "tai", "co", "yeu", "to", "cho", "nguoi"}
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -179,21 +233,36 @@ class _Index:
     documents: int
     frequency: Counter[str]
     entries: dict[int, _Entry]
+    pairs: frozenset[tuple[str, str]] = frozenset()  # word pairs that occur in some name
+
+    def official(self, phrase: Phrase) -> bool:
+        """Whether some procedure's name has this phrase (all its word pairs, at least)."""
+        if len(phrase) < 2:
+            return phrase[0] in self.frequency if phrase else False
+        return all(pair in self.pairs for pair in itertools.pairwise(phrase))
 
     def idf(self, term: str) -> float:
         df = self.frequency.get(term, 0)
         return math.log((self.documents - df + 0.5) / (df + 0.5) + 1.0)
 
-    def correct(self, term: str) -> str:
-        """A word the catalogue uses, one typing slip away from ``term`` (or ``term``)."""
-        if term in self.frequency or len(term) < 3 or term.isdigit():
+    def correct(self, term: str, before: str | None = None, after: str | None = None) -> str:
+        """A word the catalogue uses, one typing slip away from ``term`` (or ``term``).
+
+        Only a correction that forms a word pair some name has with a neighbouring word is
+        made ("trích lụt" → "trích lục"); otherwise the word is left as typed.
+        """
+        if term in self.frequency or len(term) < MIN_CORRECTED or term.isdigit():
             return term
         splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
         edits = {a + b[1:] for a, b in splits if b}
         edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
         edits |= {a + c + b for a, b in splits for c in _LETTERS}
         edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-        known = [w for w in edits if w in self.frequency]
+        known = [
+            w
+            for w in edits
+            if w in self.frequency and ((before, w) in self.pairs or (w, after) in self.pairs)
+        ]
         return max(known, key=lambda w: (self.frequency[w], w)) if known else term
 
 
@@ -212,27 +281,32 @@ class ProcedureSearch:
         self.lexicon = lexicon or default_lexicon()
         self._index: _Index | None = None
         self._lock = threading.Lock()
-        self._variants = [
-            (v, [w for w in v if w not in _GENERIC] or list(v)) for v in self.lexicon.variants
-        ]
+        self._variants = self.lexicon.variant_keys
 
     def search(self, session: Session, query: str, limit: int = 5) -> SearchResult:
-        analysed = analyse(query, self.lexicon)
+        index = self._load_index(session)
+        analysed = analyse(query, self.lexicon, official=index.official)
         result = SearchResult(query=analysed)
         if not analysed.terms:
             return result
-        index = self._load_index(session)
+        seq = analysed.sequence
+        fixes = {
+            w: index.correct(w, seq[i - 1] if i else None, seq[i + 1] if i + 1 < len(seq) else None)
+            for i, w in enumerate(seq)
+        }
         # A word no procedure uses (after fixing a slip) cannot help find one: left out.
-        corrected = [c for t in analysed.terms if (c := index.correct(t)) in index.frequency]
+        corrected = list(
+            dict.fromkeys(c for t in analysed.terms if (c := fixes.get(t, t)) in index.frequency)
+        )
         if not corrected:
             return result
         if corrected != analysed.terms:
-            fixes = {t: index.correct(t) for t in analysed.terms}
             analysed = AnalysedQuery(
                 text=analysed.text,
                 words=[fixes.get(w, w) for w in analysed.words],
-                terms=list(dict.fromkeys(corrected)),
+                terms=corrected,
                 sequence=[fixes[w] for w in analysed.sequence if fixes.get(w) in index.frequency],
+                asked=frozenset(fixes.get(w, w) for w in analysed.asked),
             )
             result.query = analysed
         # Words in a fifth of all names (đăng, ký, cấp…) rarely pick the procedure out: the
@@ -243,7 +317,7 @@ class ProcedureSearch:
         missing = tuple(
             i
             for i, (_, keys) in enumerate(self._variants)
-            if not all(k in analysed.words for k in keys)
+            if not all(k in analysed.asked for k in keys)
         )
         hits = [
             self._score(analysed, weights, missing, index.entries[i])
@@ -302,7 +376,16 @@ class ProcedureSearch:
             frequency: Counter[str] = Counter()
             for row in rows:
                 frequency.update(set(row.search_text.split()))
-            index = _Index(key=key, documents=max(len(rows), 1), frequency=frequency, entries={})
+            pairs: set[tuple[str, str]] = set()
+            for row in rows:
+                pairs.update(itertools.pairwise(words(row.name)))
+            index = _Index(
+                key=key,
+                documents=max(len(rows), 1),
+                frequency=frequency,
+                entries={},
+                pairs=frozenset(pairs),
+            )
             for row in rows:
                 name_words = words(row.name)
                 name_set = frozenset(name_words)

@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot import devserver, engine
+from bot.applications.seed import seed_demo
 from bot.conversations.models import Direction, Message, MessageStatus
 from bot.db import make_engine, make_sessionmaker
+from bot.procedures.importer import import_catalog
 from bot.settings import Environment, Settings
 from tests.service.conftest import free_port, migrate
 
@@ -33,6 +35,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
         _env_file=None,  # type: ignore[call-arg]
     )
     migrate(settings.database_url)
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    assert import_catalog(factory).failed == []
+    seed_demo(factory)
     ports = {"port": free_port(), "rasa_port": free_port(), "action_port": free_port()}
     children = devserver.build_children(settings, **ports)
     try:
@@ -68,11 +73,69 @@ def test_greeting_is_answered_with_buttons(stack):
     }
 
 
-def test_informal_procedure_question_and_follow_up(stack):
-    first = chat(stack, "lam cccd o mo rua")
-    assert "nơi nộp hồ sơ" in texts(first)
-    follow = chat(stack, "còn lệ phí thì sao", session_id=first["session_id"])
-    assert "lệ phí" in texts(follow)
+def press(stack, payload: str, session_id: str) -> dict:
+    response = httpx.post(
+        f"http://127.0.0.1:{stack['port']}/api/v1/chat",
+        json={"payload": payload, "session_id": session_id},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+SOURCE_LINE = "Nguồn: Cổng Dịch vụ công quốc gia (dichvucong.gov.vn) (dữ liệu thu thập năm 2026)"
+
+
+def test_a_procedure_question_is_answered_from_the_catalogue_with_follow_ups(stack):
+    first = chat(stack, "dang ky khai sinh can giay to gi")
+    answer = texts(first)
+    assert answer.startswith("📄 Thủ tục đăng ký khai sinh\nMã thủ tục: 1.001193")
+    assert "Giấy tờ cần nộp:" in answer
+    assert SOURCE_LINE in answer and "https://dichvucong.gov.vn/thu-tuc-hanh-chinh/" in answer
+    # Follow-ups keep the procedure.
+    fee = texts(chat(stack, "còn lệ phí thì sao", session_id=first["session_id"]))
+    assert "Mã thủ tục: 1.001193" in fee and "miễn phí" in fee
+    online = texts(chat(stack, "nộp online được không", session_id=first["session_id"]))
+    assert "Mã thủ tục: 1.001193" in online and "nộp trực tuyến được" in online
+
+
+def test_another_procedure_replaces_the_one_in_context(stack):
+    first = chat(stack, "đăng ký kết hôn cần giấy tờ gì")
+    assert "Mã thủ tục: 1.000894" in texts(first)
+    other = texts(chat(stack, "còn đăng ký thường trú thì nộp ở đâu", first["session_id"]))
+    assert "Mã thủ tục: 1.004222" in other
+
+
+def test_an_unclear_procedure_is_chosen_with_buttons(stack):
+    first = chat(stack, "lam cccd het bao nhieu tien")
+    [choice] = [r for r in first["replies"] if r["buttons"]]
+    assert "Bạn chọn đúng thủ tục" in choice["text"]
+    titles = [b["title"] for b in choice["buttons"]]
+    assert "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên" in titles
+    payload = next(
+        b["payload"]
+        for b in choice["buttons"]
+        if b["title"] == "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên"
+    )
+    picked = texts(press(stack, payload, first["session_id"]))
+    assert "Mã thủ tục: 1.014061" in picked and "Lệ phí:" in picked
+
+
+def test_a_procedure_outside_the_catalogue_is_not_invented(stack):
+    reply = texts(chat(stack, "thủ tục xin visa đi Mỹ cần giấy tờ gì"))
+    assert "Mình chưa tìm thấy thủ tục nào khớp" in reply
+    assert "1900 1075" in reply
+
+
+def test_an_application_is_looked_up_by_its_code(stack):
+    first = chat(stack, "tra cứu hồ sơ")
+    assert "mã hồ sơ in trên giấy tiếp nhận" in texts(first)
+    reply = texts(chat(stack, "000.00.21.H57-261120-0001", session_id=first["session_id"]))
+    assert "Hồ sơ 000.00.21.H57-261120-0001 — Thủ tục đăng ký khai sinh" in reply
+    assert "Tình trạng: đã có kết quả, mời bạn đến nhận." in reply
+    assert "(Đây là hồ sơ mẫu để dùng thử, không phải hồ sơ thật.)" in reply
+    unknown = texts(chat(stack, "hồ sơ 000.00.21.H57-200101-9999 xong chưa"))
+    assert "Mình không tìm thấy hồ sơ có mã 000.00.21.H57-200101-9999" in unknown
 
 
 def test_out_of_scope_gets_a_friendly_answer(stack):
