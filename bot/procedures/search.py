@@ -199,10 +199,10 @@ class SearchResult:
             return []
         close = [h for h in self.hits if best.score - h.score <= AMBIGUITY_MARGIN]
         # The same procedure published for another level is not a different choice.
-        seen: set[str] = set()
-        return [
-            h for h in close if not (_base_name(h.name) in seen or seen.add(_base_name(h.name)))
-        ]  # type: ignore[func-returns-value]
+        firsts: dict[str, Hit] = {}
+        for hit in close:
+            firsts.setdefault(_base_name(hit.name), hit)
+        return list(firsts.values())
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
