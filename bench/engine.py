@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import devserver, engine  # noqa: E402
+from bot.db import make_engine, make_sessionmaker  # noqa: E402
+from bot.procedures.importer import import_catalog  # noqa: E402
 from bot.settings import Environment, Settings  # noqa: E402
 from tests.service.conftest import free_port, migrate  # noqa: E402
 
@@ -88,6 +90,8 @@ def main() -> int:
         _env_file=None,  # type: ignore[call-arg]
     )
     migrate(settings.database_url)
+    # The procedure questions go to the catalogue, as in production.
+    import_catalog(make_sessionmaker(make_engine(settings.database_url)))
     credentials = tmp / "credentials.yml"
     credentials.write_text(
         (ROOT / "credentials.yml").read_text(encoding="utf-8") + "\nrest:\n", encoding="utf-8"

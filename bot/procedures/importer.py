@@ -9,11 +9,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +26,19 @@ from bot.procedures.search import search_text_for
 from bot.settings import ROOT
 
 CATALOG_FILE = ROOT / "data" / "catalog" / "procedures.jsonl.gz"
+ALIASES_FILE = ROOT / "data" / "catalog" / "procedure_aliases.yml"
+
+
+def read_aliases(path: Path = ALIASES_FILE) -> dict[str, list[str]]:
+    """Citizens' names for procedures, by code (empty when the file does not exist)."""
+    if not path.exists():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    aliases: dict[str, list[str]] = {}
+    for item in raw.get("aliases") or []:
+        phrases = [unicodedata.normalize("NFC", str(p)).strip() for p in item.get("say") or []]
+        aliases.setdefault(str(item["code"]), []).extend(p for p in phrases if p)
+    return aliases
 
 Progress = Callable[[int, int], None]
 
@@ -56,9 +71,10 @@ def read_catalog(path: Path = CATALOG_FILE) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def source_hash(record: dict[str, Any]) -> str:
+def source_hash(record: dict[str, Any], aliases: list[str] | None = None) -> str:
     canonical = json.dumps(record, ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(f"{PARSER_VERSION}\n{canonical}".encode()).hexdigest()
+    said = json.dumps(aliases or [], ensure_ascii=False)
+    return hashlib.sha256(f"{PARSER_VERSION}\n{said}\n{canonical}".encode()).hexdigest()
 
 
 def import_catalog(
@@ -67,9 +83,11 @@ def import_catalog(
     *,
     progress: Progress | None = None,
     batch: int = 200,
+    aliases_path: Path = ALIASES_FILE,
 ) -> ImportReport:
     """Insert new procedures, update changed ones, delete those no longer in the file."""
     records = list(read_catalog(path))
+    aliases = read_aliases(aliases_path)
     report = ImportReport(total=len(records))
     with factory() as session:
         rows = session.execute(select(Procedure.code, Procedure.source_hash))
@@ -81,12 +99,12 @@ def import_catalog(
                 report.failed.append((code or f"#{done}", "missing or repeated code"))
                 continue
             seen.add(code)
-            digest = source_hash(record)
+            digest = source_hash(record, aliases.get(code))
             if known.get(code) == digest:
                 report.unchanged += 1
             else:
                 try:
-                    values = _row_values(record, digest)
+                    values = _row_values(record, digest, aliases.get(code, []))
                 except Exception as exc:  # noqa: BLE001 - one bad record must not stop the rest
                     report.failed.append((code, f"{type(exc).__name__}: {exc}"))
                     continue
@@ -111,7 +129,7 @@ def import_catalog(
     return report
 
 
-def _row_values(record: dict[str, Any], digest: str) -> dict[str, Any]:
+def _row_values(record: dict[str, Any], digest: str, aliases: list[str]) -> dict[str, Any]:
     parsed = parse_record(record)
     return {
         "code": parsed.code,
@@ -123,7 +141,8 @@ def _row_values(record: dict[str, Any], digest: str) -> dict[str, Any]:
         "url": record.get("source_url") or parsed.url,
         "source_name": record.get("source_name") or "Cổng Dịch vụ công quốc gia",
         "source_retrieved": record.get("source_retrieved") or "",
-        "search_text": search_text_for(parsed.name, parsed.field),
+        "aliases": aliases,
+        "search_text": search_text_for(parsed.name, parsed.field, aliases),
         "data": parsed.model_dump(mode="json"),
         "source_hash": digest,
         "updated_at": utcnow(),

@@ -25,7 +25,9 @@ class Procedure(Base):
     url: Mapped[str] = mapped_column(Text)
     source_name: Mapped[str] = mapped_column(Text)
     source_retrieved: Mapped[str] = mapped_column(String(40))
-    # Accent-free, lower-case name and field: what full-text search indexes.
+    # Citizens' names for it (data/catalog/procedure_aliases.yml), with full diacritics.
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Accent-free, lower-case name, field and aliases: what full-text search indexes.
     search_text: Mapped[str] = mapped_column(Text)
     # bot.procedures.parsing.ParsedProcedure as JSON.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -47,6 +47,7 @@ NAME_COVERAGE_WEIGHT = 0.35  # share of the name's weight the query covers
 PAIR_WEIGHT = 0.6  # query word pairs that occur together in the name
 FIELD_WEIGHT = 0.3
 COMMON_SHARE = 0.2
+ALIAS_FACTOR = 0.95  # an alias counts a little less than the official name
 MIN_CORRECTED = 5  # shorter words are too often another real word one slip away
 CITIZEN_BONUS = 0.05  # procedures a citizen (not only a business) may apply for
 _WORD = re.compile(r"[a-z0-9]+")
@@ -209,6 +210,17 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
+class _Form:
+    """One way of naming a procedure: its official name, or a citizen's alias for it."""
+
+    words: list[str]
+    set: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+    weight: float  # sum of idf of the distinct words
+    factor: float  # 1 for the official name, ALIAS_FACTOR for an alias
+
+
+@dataclass(frozen=True)
 class _Entry:
     """What ranking needs of one procedure, computed once per catalogue version."""
 
@@ -218,10 +230,8 @@ class _Entry:
     levels: list[str]
     url: str
     name_words: list[str]
-    name_set: frozenset[str]
-    name_pairs: frozenset[tuple[str, str]]
+    forms: tuple[_Form, ...]  # the official name first
     field_set: frozenset[str]
-    name_weight: float  # sum of idf of the distinct name words
     variants: tuple[int, ...]  # which of the lexicon's variant phrases the name holds
     central_only: bool  # "(thực hiện tại cấp trung ương)" with no province/commune level
     for_citizens: bool  # the catalogue lists "Công dân Việt Nam" among who may apply
@@ -371,6 +381,7 @@ class ProcedureSearch:
                     Procedure.url,
                     Procedure.search_text,
                     Procedure.applicants,
+                    Procedure.aliases,
                 )
             ).all()
             frequency: Counter[str] = Counter()
@@ -388,7 +399,17 @@ class ProcedureSearch:
             )
             for row in rows:
                 name_words = words(row.name)
-                name_set = frozenset(name_words)
+                forms = tuple(
+                    _Form(
+                        words=w,
+                        set=frozenset(w),
+                        pairs=frozenset(itertools.pairwise(w)),
+                        weight=sum(index.idf(x) for x in set(w)) or 1.0,
+                        factor=1.0 if i == 0 else ALIAS_FACTOR,
+                    )
+                    for i, w in enumerate([name_words, *(words(a) for a in row.aliases or [])])
+                    if w
+                )
                 index.entries[row.id] = _Entry(
                     code=row.code,
                     name=row.name,
@@ -396,10 +417,8 @@ class ProcedureSearch:
                     levels=row.levels.split(",") if row.levels else [],
                     url=row.url,
                     name_words=name_words,
-                    name_set=name_set,
-                    name_pairs=frozenset(itertools.pairwise(name_words)),
+                    forms=forms,
                     field_set=frozenset(words(row.field or "")),
-                    name_weight=sum(index.idf(w) for w in name_set) or 1.0,
                     central_only=_central_only(name_words),
                     for_citizens="cong dan viet nam" in " ".join(words(row.applicants or "")),
                     variants=tuple(
@@ -417,23 +436,28 @@ class ProcedureSearch:
         entry: _Entry,
     ) -> Hit:
         total = sum(weights.values()) or 1.0
-        matched = 0.0
-        in_name = 0.0
-        for term, weight in weights.items():
-            if term in entry.name_set:
-                matched += weight
-                in_name += weight
-            elif term in entry.field_set:
-                matched += FIELD_WEIGHT * weight
         pairs = set(itertools.pairwise(query.sequence))
-        together = sum(weights[a] + weights[b] for a, b in pairs if (a, b) in entry.name_pairs)
-        query_covered = matched / total
-        name_covered = in_name / entry.name_weight
-        relevance = score = (
-            QUERY_WEIGHT * query_covered
-            + NAME_COVERAGE_WEIGHT * name_covered
-            + PAIR_WEIGHT * together / (2 * total)
-        )
+        relevance = 0.0
+        for form in entry.forms:
+            matched = 0.0
+            in_name = 0.0
+            for term, weight in weights.items():
+                if term in form.set:
+                    matched += weight
+                    in_name += weight
+                elif term in entry.field_set:
+                    matched += FIELD_WEIGHT * weight
+            together = sum(weights[a] + weights[b] for a, b in pairs if (a, b) in form.pairs)
+            relevance = max(
+                relevance,
+                form.factor
+                * (
+                    QUERY_WEIGHT * matched / total
+                    + NAME_COVERAGE_WEIGHT * in_name / form.weight
+                    + PAIR_WEIGHT * together / (2 * total)
+                ),
+            )
+        score = relevance
         score -= VARIANT_PENALTY * sum(1 for i in entry.variants if i in not_asked)
         if entry.central_only and "trung" not in query.words:
             score -= VARIANT_PENALTY
@@ -452,9 +476,10 @@ class ProcedureSearch:
         )
 
 
-def search_text_for(name: str, field_: str | None) -> str:
-    """What the full-text index holds for a procedure: accent-free words of name and field."""
-    return " ".join(words(name) + words(field_ or ""))
+def search_text_for(name: str, field_: str | None, aliases: Iterable[str] = ()) -> str:
+    """What the full-text index holds: accent-free words of name, field and aliases."""
+    said = [w for alias in aliases for w in words(alias)]
+    return " ".join(words(name) + words(field_ or "") + said)
 
 
 def codes(hits: Iterable[Hit]) -> list[str]:

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("source_name", sa.Text(), nullable=False),
         sa.Column("source_retrieved", sa.String(length=40), nullable=False),
+        sa.Column("aliases", sa.JSON(), nullable=False),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("source_hash", sa.String(length=64), nullable=False),

@@ -79,3 +79,30 @@ def test_a_record_without_a_code_is_reported_and_the_rest_imported(tmp_path):
     report = import_catalog(factory, source)
     assert [code for code, _ in report.failed] == ["#1"]
     assert report.added == [good["ma_thu_tuc"]]
+
+
+def test_aliases_make_a_procedure_findable_and_a_changed_alias_updates_it(tmp_path):
+    from bot.db import make_engine, make_sessionmaker
+    from bot.procedures.search import ProcedureSearch
+    from tests.service.conftest import migrate
+
+    url = f"sqlite:///{tmp_path / 'aliases.db'}"
+    migrate(url)
+    factory = make_sessionmaker(make_engine(url))
+    aliases = tmp_path / "aliases.yml"
+    aliases.write_text(
+        'aliases:\n  - code: "1.001193"\n    name: "Thủ tục đăng ký khai sinh"\n'
+        '    say: ["làm giấy chào đời cho em bé"]\n',
+        encoding="utf-8",
+    )
+    import_catalog(factory, aliases_path=aliases)
+    with factory() as session:
+        hit = ProcedureSearch().search(session, "lam giay chao doi cho em be").best
+    assert hit is not None and hit.code == "1.001193"
+
+    aliases.write_text(aliases.read_text(encoding="utf-8").replace("chào đời", "mừng tuổi"))
+    report = import_catalog(factory, aliases_path=aliases)
+    assert report.updated == ["1.001193"] and report.unchanged == 2641
+    with factory() as session:
+        row = session.scalars(select(Procedure).where(Procedure.code == "1.001193")).one()
+    assert row.aliases == ["làm giấy mừng tuổi cho em bé"]
