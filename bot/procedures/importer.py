@@ -40,6 +40,7 @@ def read_aliases(path: Path = ALIASES_FILE) -> dict[str, list[str]]:
         aliases.setdefault(str(item["code"]), []).extend(p for p in phrases if p)
     return aliases
 
+
 Progress = Callable[[int, int], None]
 
 
