@@ -92,8 +92,14 @@ def stop_all(children: list[Child]) -> None:
 
 
 def build_children(
-    settings: Settings, *, port: int, rasa_port: int, action_port: int
+    settings: Settings,
+    *,
+    port: int,
+    rasa_port: int,
+    action_port: int,
+    endpoints: str = "endpoints.yml",
 ) -> list[Child]:
+    """The three processes; ``endpoints.production.yml`` adds the Redis lock store."""
     env = engine.engine_env(settings, action_port=action_port, service_port=port)
     return [
         Child(
@@ -107,7 +113,7 @@ def build_children(
             engine.rasa_cmd(
                 "run", "--interface", "127.0.0.1", "--port", str(rasa_port),
                 "--model", str(engine.MODELS_DIR), "--credentials", "credentials.yml",
-                "--endpoints", "endpoints.yml",
+                "--endpoints", endpoints,
             ),
             f"http://127.0.0.1:{rasa_port}/webhooks/gateway/",
             env,
