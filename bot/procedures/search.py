@@ -38,7 +38,7 @@ from vitext.lexicon import ABBREVIATIONS
 
 LEXICON_FILE = ROOT / "data" / "catalog" / "procedure_synonyms.yml"
 POOL = 300  # candidates taken from the full-text index
-MATCH_THRESHOLD = 0.35  # below this the best hit is not a match
+MATCH_THRESHOLD = 0.4  # below this the best hit is not a match
 AMBIGUITY_MARGIN = 0.06  # hits this close to the best are offered as alternatives
 VARIANT_PENALTY = 0.15
 MINISTRY_ONLY_PENALTY = 0.05
@@ -437,17 +437,16 @@ class ProcedureSearch:
     ) -> Hit:
         total = sum(weights.values()) or 1.0
         pairs = set(itertools.pairwise(query.sequence))
+        terms = weights.keys()
         relevance = 0.0
         for form in entry.forms:
-            matched = 0.0
-            in_name = 0.0
-            for term, weight in weights.items():
-                if term in form.set:
-                    matched += weight
-                    in_name += weight
-                elif term in entry.field_set:
-                    matched += FIELD_WEIGHT * weight
-            together = sum(weights[a] + weights[b] for a, b in pairs if (a, b) in form.pairs)
+            common = form.set.intersection(terms)
+            if not common:
+                continue
+            in_name = sum(weights[t] for t in common)
+            in_field = sum(weights[t] for t in entry.field_set.intersection(terms) - common)
+            matched = in_name + FIELD_WEIGHT * in_field
+            together = sum(weights[a] + weights[b] for a, b in form.pairs.intersection(pairs))
             relevance = max(
                 relevance,
                 form.factor
