@@ -106,3 +106,23 @@ def test_aliases_make_a_procedure_findable_and_a_changed_alias_updates_it(tmp_pa
     with factory() as session:
         row = session.scalars(select(Procedure).where(Procedure.code == "1.001193")).one()
     assert row.aliases == ["làm giấy mừng tuổi cho em bé"]
+
+
+def test_every_alias_names_a_catalogue_procedure_by_its_official_name():
+    import unicodedata
+
+    import yaml
+
+    from bot.procedures.importer import ALIASES_FILE
+    from vitext import fold
+
+    names = {r["ma_thu_tuc"]: r["ten_thu_tuc"] for r in read_catalog(CATALOG_FILE)}
+    entries = yaml.safe_load(ALIASES_FILE.read_text(encoding="utf-8"))["aliases"]
+    owners: dict[str, str] = {}
+    for entry in entries:
+        assert entry["code"] in names, entry["code"]
+        assert unicodedata.normalize("NFC", entry["name"]) == names[entry["code"]]
+        assert 1 <= len(entry["say"]) <= 8
+        for phrase in entry["say"]:
+            key = " ".join(fold(phrase).split())
+            assert owners.setdefault(key, entry["code"]) == entry["code"], phrase
