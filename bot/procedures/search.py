@@ -140,21 +140,24 @@ def analyse(
             if official and len(phrase) != 2 and official(phrase):
                 kept_phrases.extend(phrase)
     own = [w for w in base if w is not None]
+    # Question words are dropped from the citizen's own words only; the official words a
+    # phrase stands for are kept whole ("chữ ký" stays although "chừ" is a question word).
+    kept = own + kept_phrases
+    for phrase in lexicon.stop:
+        while (i := _find(kept, phrase)) >= 0:
+            del kept[i : i + len(phrase)]
     expanded = own + kept_phrases
     asked = set(own)
     for group in fired:
         means = lexicon.groups[group][1]
         expanded.extend(means)
+        kept.extend(means)
         # A variant is asked for by the citizen's own words, or by a phrase that stands for
         # it ("mất căn cước" → cấp lại) — not by a word that merely folds the same
         # ("bằng lái" → giấy phép lái xe, whose "lái" is not "lại").
         for variant, keys in lexicon.variant_keys:
             if _find(means, variant) >= 0:
                 asked.update(keys)
-    kept = list(expanded)
-    for phrase in lexicon.stop:
-        while (i := _find(kept, phrase)) >= 0:
-            del kept[i : i + len(phrase)]
     seen: set[str] = set()
     terms = [t for t in kept if not (t in seen or seen.add(t))]  # type: ignore[func-returns-value]
     return AnalysedQuery(

@@ -25,6 +25,8 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 @dataclass(frozen=True)
 class WorkingCalendar:
     holidays: frozenset[date] = frozenset()
+    # Weekend days worked to make up for a day off moved next to a holiday.
+    workdays: frozenset[date] = frozenset()
     # Office hours as (start, end) intervals within a working day, local time.
     hours: tuple[tuple[time, time], ...] = field(
         default=((time(7, 30), time(11, 30)), (time(13, 30), time(17, 0)))
@@ -34,17 +36,21 @@ class WorkingCalendar:
     @classmethod
     def load(cls, years: Iterable[int], directory: Path = HOLIDAYS_DIR) -> WorkingCalendar:
         days: set[date] = set()
+        worked: set[date] = set()
         for year in years:
             path = directory / f"{year}.yml"
             if not path.exists():
                 continue
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            for item in raw.get("holidays") or []:
-                value = item["date"] if isinstance(item, dict) else item
-                days.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
-        return cls(holidays=frozenset(days))
+            for key, into in (("holidays", days), ("working_weekend_days", worked)):
+                for item in raw.get(key) or []:
+                    value = item["date"] if isinstance(item, dict) else item
+                    into.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
+        return cls(holidays=frozenset(days), workdays=frozenset(worked))
 
     def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
         return day.weekday() < 5 and day not in self.holidays
 
     def _intervals(self, day: date) -> list[tuple[datetime, datetime]]:

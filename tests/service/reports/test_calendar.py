@@ -71,6 +71,17 @@ def test_naive_times_and_nonsense_are_refused():
         CALENDAR.add_working_days(local(2026, 1, 5, 9, 0), 0)
 
 
+def test_a_saturday_worked_in_lieu_counts_as_a_working_day(tmp_path):
+    (tmp_path / "2026.yml").write_text(
+        "holidays:\n  - {date: 2026-01-02}\nworking_weekend_days:\n  - {date: 2026-01-10}\n",
+        encoding="utf-8",
+    )
+    calendar = WorkingCalendar.load([2026], directory=tmp_path)
+    assert calendar.is_working_day(date(2026, 1, 10))
+    friday = local(2026, 1, 9, 9, 0)
+    assert calendar.add_working_days(friday, 1) == local(2026, 1, 10, 17, 0)
+
+
 def test_holidays_load_from_the_yearly_files(tmp_path):
     (tmp_path / "2026.yml").write_text(
         "holidays:\n  - {date: 2026-01-01, name: Tết Dương lịch}\n  - 2026-09-02\n",

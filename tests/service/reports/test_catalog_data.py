@@ -22,7 +22,14 @@ HOLIDAY_YEARS = (2026, 2027)
 
 URGENCIES = {"normal", "urgent"}
 DEADLINE_UNITS = {"working_days", "working_hours"}
-AGENCY_KINDS = {"operations_centre", "department", "commune_committee", "police", "utility", "other"}
+AGENCY_KINDS = {
+    "operations_centre",
+    "department",
+    "commune_committee",
+    "police",
+    "utility",
+    "other",
+}
 CONFIDENCES = {"high", "medium", "low"}
 ANY = "*"
 
@@ -256,7 +263,7 @@ def test_every_category_and_commune_resolves(
     assert fallback == centre
     unrouted = []
     for cat in categories:
-        for commune in list(communes) + ["a commune nobody knows"]:
+        for commune in [*communes, "a commune nobody knows"]:
             agency, matched = resolve(routing["rules"], fallback, cat["code"], commune)
             assert agency in agency_codes
             if not matched and commune in communes:
@@ -291,12 +298,12 @@ def as_date(value: Any) -> date:
 def test_holidays_parse_and_lie_in_their_year(year: int) -> None:
     data = load(f"holidays/{year}.yml")
     assert data["year"] == year
-    days_off = [as_date(d["date"]) for d in data["days_off"]]
+    days_off = [as_date(d["date"]) for d in data["holidays"]]
     extra_work = [as_date(d["date"]) for d in data["working_weekend_days"]]
     assert len(days_off) == len(set(days_off))
     for day in days_off + extra_work:
         assert day.year == year
-    for entry in data["days_off"] + data["working_weekend_days"]:
+    for entry in data["holidays"] + data["working_weekend_days"]:
         assert isinstance(entry["confirmed"], bool)
         assert entry["name"].strip() and entry["basis"].strip()
     for day in extra_work:
@@ -305,10 +312,10 @@ def test_holidays_parse_and_lie_in_their_year(year: int) -> None:
     for month, day in ((1, 1), (4, 30), (5, 1), (9, 2)):
         assert date(year, month, day) in days_off
     # Tết Âm lịch: 5 days named Tết Nguyên đán; nothing computed is marked confirmed unseen.
-    tet = [d for d in data["days_off"] if d["name"].startswith("Tết Nguyên đán")]
+    tet = [d for d in data["holidays"] if d["name"].startswith("Tết Nguyên đán")]
     assert len(tet) == 5
     assert not any(d["confirmed"] for d in tet)
-    assert any(d["name"].startswith("Giỗ Tổ Hùng Vương") for d in data["days_off"])
+    assert any(d["name"].startswith("Giỗ Tổ Hùng Vương") for d in data["holidays"])
 
 
 def test_lunar_holidays_match_the_computed_dates() -> None:
@@ -318,7 +325,7 @@ def test_lunar_holidays_match_the_computed_dates() -> None:
         2027: (date(2027, 2, 6), date(2027, 4, 16)),
     }
     for year, (tet, gio_to) in expected.items():
-        entries = {as_date(d["date"]): d["name"] for d in load(f"holidays/{year}.yml")["days_off"]}
+        entries = {as_date(d["date"]): d["name"] for d in load(f"holidays/{year}.yml")["holidays"]}
         assert "mùng 1" in entries[tet]
         assert entries[gio_to].startswith("Giỗ Tổ Hùng Vương")
 
@@ -340,3 +347,11 @@ def test_text_is_nfc(name: str) -> None:
     assert unicodedata.normalize("NFC", raw) == raw, name
     for text in strings(load(name)):
         assert unicodedata.normalize("NFC", text) == text, text
+
+
+@pytest.mark.parametrize("year", HOLIDAY_YEARS)
+def test_working_calendar_reads_every_holiday(year: int) -> None:
+    from bot.reports.calendar import WorkingCalendar
+
+    listed = {as_date(d["date"]) for d in load(f"holidays/{year}.yml")["holidays"]}
+    assert WorkingCalendar.load([year]).holidays == listed
