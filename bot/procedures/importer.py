@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import utcnow
@@ -127,7 +127,18 @@ def import_catalog(
         if report.removed:
             session.execute(delete(Procedure).where(Procedure.code.in_(report.removed)))
         session.commit()
+        if report.changed:
+            _tidy_search_index(session)
     return report
+
+
+def _tidy_search_index(session: Session) -> None:
+    """After bulk changes: merge FTS5 segments (SQLite) or refresh planner statistics."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("INSERT INTO procedures_fts(procedures_fts) VALUES ('optimize')"))
+    else:
+        session.execute(text("ANALYZE procedures"))
+    session.commit()
 
 
 def _row_values(record: dict[str, Any], digest: str, aliases: list[str]) -> dict[str, Any]:
