@@ -3,5 +3,6 @@
 from bot.applications.models import Application
 from bot.conversations.models import Message
 from bot.procedures.models import Procedure
+from bot.reports.models import Report, ReportUpdate
 
-__all__ = ["Application", "Message", "Procedure"]
+__all__ = ["Application", "Message", "Procedure", "Report", "ReportUpdate"]

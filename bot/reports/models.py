@@ -1,0 +1,70 @@
+"""Civic feedback reports and every change made to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base, UTCDateTime, utcnow
+from bot.reports.lifecycle import Actor, State
+
+
+def _enum(kind: type) -> Enum:
+    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_open_by_category", "category", "commune", "state"),
+        Index("ix_reports_reporter", "reporter_id", "created_at"),
+        Index("ix_reports_agency_state", "agency_code", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # PA-2026-000123: set from the id in the transaction that creates the report.
+    code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(40))
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    commune: Mapped[str | None] = mapped_column(String(60))
+    address: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[State] = mapped_column(_enum(State), default=State.RECEIVED)
+    agency_code: Mapped[str | None] = mapped_column(String(60))
+    routing_reason: Mapped[str | None] = mapped_column(Text)
+    routing_rule: Mapped[str | None] = mapped_column(String(20))
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who reported: the gateway's sender id ("web:…", "telegram:…"). Never shown to agencies.
+    reporter_id: Mapped[str] = mapped_column(String(200))
+    reporter_channel: Mapped[str] = mapped_column(String(40))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    updates: Mapped[list[ReportUpdate]] = relationship(
+        back_populates="report", order_by="ReportUpdate.id", cascade="all, delete-orphan"
+    )
+
+
+class ReportUpdate(Base):
+    """One change of state (or message) on a report: who, when, what, and the reply."""
+
+    __tablename__ = "report_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    from_state: Mapped[State | None] = mapped_column(_enum(State))
+    to_state: Mapped[State] = mapped_column(_enum(State))
+    actor: Mapped[Actor] = mapped_column(_enum(Actor))
+    actor_id: Mapped[str | None] = mapped_column(String(200))
+    agency_code: Mapped[str | None] = mapped_column(String(60))
+    message: Mapped[str | None] = mapped_column(Text)  # shown to the citizen
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="updates")
