@@ -2,7 +2,8 @@
 
 from bot.applications.models import Application
 from bot.conversations.models import Message
+from bot.outbox.models import OutboxMessage
 from bot.procedures.models import Procedure
 from bot.reports.models import Report, ReportUpdate
 
-__all__ = ["Application", "Message", "Procedure", "Report", "ReportUpdate"]
+__all__ = ["Application", "Message", "OutboxMessage", "Procedure", "Report", "ReportUpdate"]

@@ -62,7 +62,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("report_id", sa.Integer(), nullable=False),
         sa.Column(
-            "from_state", sa.Enum(*STATES, name="state", native_enum=False, length=20), nullable=True
+            "from_state",
+            sa.Enum(*STATES, name="state", native_enum=False, length=20),
+            nullable=True,
         ),
         sa.Column(
             "to_state", sa.Enum(*STATES, name="state", native_enum=False, length=20), nullable=False
