@@ -61,6 +61,8 @@ def words(text_: str) -> list[str]:
     """Accent-free, lower-case words of ``text_``, abbreviations expanded."""
     out: list[str] = []
     for word in _WORD.findall(fold(normalize_message(text_, max_chars=10_000))):
+        if word.isdigit():
+            word = str(int(word))  # "mức độ 02" is "mức 2"
         expanded = ABBREVIATIONS.get(word)
         out.extend(expanded.split("_") if expanded else [word])
     return out
