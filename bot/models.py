@@ -5,5 +5,14 @@ from bot.conversations.models import Message
 from bot.outbox.models import OutboxMessage
 from bot.procedures.models import Procedure
 from bot.reports.models import Report, ReportUpdate
+from bot.staff.models import StaffUser
 
-__all__ = ["Application", "Message", "OutboxMessage", "Procedure", "Report", "ReportUpdate"]
+__all__ = [
+    "Application",
+    "Message",
+    "OutboxMessage",
+    "Procedure",
+    "Report",
+    "ReportUpdate",
+    "StaffUser",
+]

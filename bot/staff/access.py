@@ -1,0 +1,47 @@
+"""What each staff member may see of a report: agencies never see who reported it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from bot.reports.lifecycle import STATE_LABELS
+from bot.reports.models import Report
+from bot.staff.models import Role
+from bot.staff.security import StaffIdentity
+
+
+def visible_reports(identity: StaffIdentity) -> Select[Report]:
+    """Agency staff: their agency's reports; operators and admins: all."""
+    query = select(Report).where(Report.code.is_not(None))
+    if identity.role is Role.AGENCY_STAFF:
+        query = query.where(Report.agency_code == identity.agency_code)
+    return query
+
+
+def can_see(identity: StaffIdentity, report: Report) -> bool:
+    return identity.role is not Role.AGENCY_STAFF or report.agency_code == identity.agency_code
+
+
+def report_view(report: Report, identity: StaffIdentity) -> dict[str, Any]:
+    """The report as this staff member may see it (the reporter only for the operations centre)."""
+    view: dict[str, Any] = {
+        "code": report.code,
+        "description": report.description,
+        "category": report.category,
+        "urgency": report.urgency,
+        "commune": report.commune,
+        "address": report.address,
+        "latitude": report.latitude,
+        "longitude": report.longitude,
+        "state": report.state.value,
+        "state_label": STATE_LABELS[report.state],
+        "agency_code": report.agency_code,
+        "routing_reason": report.routing_reason,
+        "deadline_at": report.deadline_at.isoformat() if report.deadline_at else None,
+        "created_at": report.created_at.isoformat(),
+    }
+    if identity.role is Role.OPERATOR:
+        view["reporter"] = {"id": report.reporter_id, "channel": report.reporter_channel}
+    return view
