@@ -20,6 +20,7 @@ from bot.logs import configure_logging
 from bot.procedures.routes import router as procedures_router
 from bot.procedures.search import ProcedureSearch
 from bot.settings import Settings, get_settings
+from bot.staff.routes import router as staff_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,4 +55,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversation_router)
     app.include_router(procedures_router)
     app.include_router(applications_router)
+    app.include_router(staff_router)
     return app

@@ -12,7 +12,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent.parent
 
 # Secrets that ship in .env.example and the development defaults; refused in production.
-PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "dev-gateway-secret-change-me", "secret"}
+PLACEHOLDER_SECRETS = {
+    "",
+    "change-me",
+    "changeme",
+    "dev-gateway-secret-change-me",
+    "dev-staff-token-secret-change-me-0123456789",
+    "secret",
+}
 
 
 class Environment(StrEnum):
@@ -40,6 +47,9 @@ class Settings(BaseSettings):
     # The one-stop-shop adapter ("module:Class", built with the session factory); see
     # docs/integration/one-stop-shop.md.
     one_stop_shop: str = "bot.applications.adapter:DatabaseOneStopShop"
+    # Signs staff API tokens (HS256; at least 32 characters).
+    staff_token_secret: SecretStr = SecretStr("dev-staff-token-secret-change-me-0123456789")
+    staff_token_hours: float = Field(default=8.0, gt=0, le=24)
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
@@ -48,6 +58,12 @@ class Settings(BaseSettings):
             if secret in PLACEHOLDER_SECRETS or len(secret) < 16:
                 raise ValueError(
                     "GATEWAY_SECRET is a placeholder or shorter than 16 characters; "
+                    "set a real secret in production"
+                )
+            token = self.staff_token_secret.get_secret_value()
+            if token in PLACEHOLDER_SECRETS or len(token) < 32:
+                raise ValueError(
+                    "STAFF_TOKEN_SECRET is a placeholder or shorter than 32 characters; "
                     "set a real secret in production"
                 )
         return self

@@ -18,8 +18,25 @@ def test_production_refuses_the_placeholder_secret():
         Settings(environment=Environment.PRODUCTION, gateway_secret="short", _env_file=None)  # type: ignore[arg-type,call-arg]
 
 
+def test_production_refuses_the_placeholder_staff_token_secret():
+    with pytest.raises(ValidationError, match="STAFF_TOKEN_SECRET"):
+        Settings(environment=Environment.PRODUCTION, gateway_secret="x" * 32, _env_file=None)  # type: ignore[arg-type,call-arg]
+    with pytest.raises(ValidationError, match="STAFF_TOKEN_SECRET"):
+        Settings(
+            environment=Environment.PRODUCTION,
+            gateway_secret="x" * 32,  # type: ignore[arg-type]
+            staff_token_secret="y" * 31,  # type: ignore[arg-type]
+            _env_file=None,  # type: ignore[call-arg]
+        )
+
+
 def test_production_accepts_a_real_secret_and_development_the_default():
-    Settings(environment=Environment.PRODUCTION, gateway_secret="x" * 32, _env_file=None)  # type: ignore[arg-type,call-arg]
+    Settings(
+        environment=Environment.PRODUCTION,
+        gateway_secret="x" * 32,  # type: ignore[arg-type]
+        staff_token_secret="y" * 32,  # type: ignore[arg-type]
+        _env_file=None,  # type: ignore[call-arg]
+    )
     assert Settings(_env_file=None).environment is Environment.DEVELOPMENT  # type: ignore[call-arg]
 
 

@@ -1,0 +1,210 @@
+"""The agency-side API: staff log in, see the reports they may see, and move them along.
+
+Tokens are Bearer JWTs from POST /api/v1/staff/login. Agency staff see only their agency's
+reports (another agency's report answers 404, as if it did not exist); operators see all and
+may reassign. Every change goes through the lifecycle rules and is recorded with its actor.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.conversations.schemas import ErrorResponse
+from bot.db import utcnow
+from bot.deps import SessionFactoryDep, SettingsDep
+from bot.errors import ApiError
+from bot.outbox.models import Channel
+from bot.outbox.worker import enqueue
+from bot.reports.calendar import WorkingCalendar
+from bot.reports.catalog import default_catalog
+from bot.reports.lifecycle import Actor, State, TransitionError
+from bot.reports.models import Report
+from bot.reports.service import change_state
+from bot.staff.access import can_see, report_view, visible_reports
+from bot.staff.models import Role, StaffUser
+from bot.staff.security import AuthError, StaffIdentity, authenticate, issue_token, read_token
+
+router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse},
+    403: {"model": ErrorResponse},
+    404: {"model": ErrorResponse},
+    409: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+}
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_in_seconds: int
+    role: Role
+    agency_code: str | None
+
+
+class TransitionIn(BaseModel):
+    to: State
+    message: str | None = Field(default=None, max_length=4000)
+    agency: str | None = Field(default=None, max_length=60)
+    duplicate_of: str | None = Field(default=None, max_length=20)
+    extension_days: int | None = Field(default=None, ge=1, le=60)
+
+
+def _identity(
+    settings: SettingsDep,
+    factory: SessionFactoryDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> StaffIdentity:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "login_required", "Vui lòng đăng nhập.")
+    try:
+        identity = read_token(
+            authorization.split(" ", 1)[1].strip(), settings.staff_token_secret.get_secret_value()
+        )
+    except AuthError as exc:
+        raise ApiError(401, exc.code, exc.message) from exc
+    with factory() as session:
+        user = session.get(StaffUser, identity.user_id)
+        if user is None or not user.active or user.role is not identity.role:
+            raise ApiError(401, "invalid_token", "Phiên đăng nhập không còn hiệu lực.")
+    return identity
+
+
+IdentityDep = Annotated[StaffIdentity, Depends(_identity)]
+
+
+@router.post("/login", response_model=LoginOut, responses=ERRORS, summary="Staff log in")
+def login(body: LoginIn, settings: SettingsDep, factory: SessionFactoryDep) -> LoginOut:
+    with factory() as session:
+        try:
+            user = authenticate(session, body.username, body.password)
+        except AuthError as exc:
+            raise ApiError(401, exc.code, exc.message) from exc
+        ttl = timedelta(hours=settings.staff_token_hours)
+        token = issue_token(user, settings.staff_token_secret.get_secret_value(), ttl)
+        return LoginOut(
+            token=token,
+            expires_in_seconds=int(ttl.total_seconds()),
+            role=user.role,
+            agency_code=user.agency_code,
+        )
+
+
+@router.get("/reports", responses=ERRORS, summary="Reports this staff member may see")
+def list_reports(
+    identity: IdentityDep,
+    factory: SessionFactoryDep,
+    state: State | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[dict[str, Any]]:
+    query = visible_reports(identity).order_by(Report.created_at.desc()).limit(limit)
+    if state is not None:
+        query = query.where(Report.state == state)
+    with factory() as session:
+        return [report_view(r, identity) for r in session.scalars(query)]
+
+
+def _visible(session: Session, identity: StaffIdentity, code: str) -> Report:
+    report = session.scalars(select(Report).where(Report.code == code.strip().upper())).first()
+    if report is None or not can_see(identity, report):
+        raise ApiError(404, "report_not_found", f"Không tìm thấy phản ánh {code.strip()}.")
+    return report
+
+
+@router.get("/reports/{code}", responses=ERRORS, summary="One report with its history")
+def get_report(code: str, identity: IdentityDep, factory: SessionFactoryDep) -> dict[str, Any]:
+    with factory() as session:
+        report = _visible(session, identity, code)
+        view = report_view(report, identity)
+        view["history"] = [
+            {
+                "to": u.to_state.value,
+                "actor": u.actor.value,
+                "agency_code": u.agency_code,
+                "message": u.message,
+                "at": u.created_at.isoformat(),
+            }
+            for u in report.updates
+        ]
+        return view
+
+
+@router.post(
+    "/reports/{code}/transitions", responses=ERRORS, summary="Move a report to another state"
+)
+def transition(
+    code: str, body: TransitionIn, identity: IdentityDep, factory: SessionFactoryDep
+) -> dict[str, Any]:
+    catalog = default_catalog()
+    actor = Actor.OPERATOR if identity.role is not Role.AGENCY_STAFF else Actor.AGENCY
+    if body.agency is not None and body.agency not in catalog.agencies:
+        raise ApiError(422, "unknown_agency", "Đơn vị xử lý không tồn tại.")
+    with factory() as session:
+        report = _visible(session, identity, code)
+        duplicate_of = None
+        if body.duplicate_of:
+            duplicate_of = session.scalars(
+                select(Report).where(Report.code == body.duplicate_of.strip().upper())
+            ).first()
+            if duplicate_of is None:
+                raise ApiError(
+                    422, "unknown_report", f"Không có phản ánh {body.duplicate_of.strip()}."
+                )
+        now = utcnow()
+        try:
+            change_state(
+                session,
+                report,
+                body.to,
+                actor,
+                actor_id=f"staff:{identity.user_id}",
+                message=body.message,
+                agency=body.agency,
+                duplicate_of=duplicate_of,
+                extension_days=body.extension_days,
+                calendar=WorkingCalendar.load([now.year, now.year + 1]),
+                now=now,
+            )
+        except TransitionError as exc:
+            session.rollback()
+            status = 409 if exc.code == "transition_not_allowed" else 403
+            if exc.code not in {"transition_not_allowed", "not_permitted"}:
+                status = 422
+            raise ApiError(status, exc.code, exc.message) from exc
+        if body.to is State.TRANSFERRED and body.agency:
+            notify_agency(session, report, body.agency)
+            session.commit()
+        return report_view(report, identity)
+
+
+def notify_agency(session: Session, report: Report, agency_code: str) -> int:
+    """Queue the new-report notice on every channel the agency has configured."""
+    agency = default_catalog().agencies[agency_code]
+    text = (
+        f"Phản ánh {report.code} cần xử lý: {report.description}\n"
+        f"Địa điểm: {report.address or report.commune or 'chưa rõ'}."
+    )
+    body = {"event": "report.assigned", "code": report.code, "agency": agency_code, "text": text}
+    queued = 0
+    for channel, target in ((Channel.WEBHOOK, agency.webhook_url), (Channel.EMAIL, agency.email)):
+        if target:
+            enqueue(
+                session,
+                channel,
+                target,
+                body,
+                subject=f"Phản ánh mới {report.code}",
+                report_id=report.id,
+            )
+            queued += 1
+    return queued

@@ -1,0 +1,148 @@
+"""The agency-side API over HTTP: login, scoping, transitions and their errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.db import make_engine, make_sessionmaker
+from bot.outbox.models import OutboxMessage
+from bot.reports.calendar import WorkingCalendar
+from bot.reports.catalog import default_catalog
+from bot.reports.service import ReportDraft, submit_report
+from bot.settings import Environment, Settings
+from bot.staff.models import Role
+from bot.staff.security import create_staff
+from tests.service.conftest import SECRET
+
+PASSWORD = "mật khẩu đủ dài 2026"
+TOKEN_SECRET = "staff-token-secret-for-tests-0123456789"
+
+
+@pytest.fixture
+def world(database_url, fake_rasa) -> Iterator[dict]:
+    factory = make_sessionmaker(make_engine(database_url))
+    with factory() as session:
+        for username, role, agency in (
+            ("lan", Role.AGENCY_STAFF, "ubnd_thuan_hoa"),
+            ("minh", Role.AGENCY_STAFF, "ubnd_vy_da"),
+            ("ioc", Role.OPERATOR, None),
+        ):
+            create_staff(session, username=username, display_name=username, password=PASSWORD,
+                         role=role, agency_code=agency)  # fmt: skip
+        codes = []
+        for commune, who in (("Thuận Hóa", "web:a"), ("Vỹ Dạ", "web:b")):
+            report = submit_report(
+                session,
+                ReportDraft(description="Đèn đường tắt cả tuần nay", reporter_id=who,
+                            channel="web", commune=commune),
+                default_catalog(), WorkingCalendar(),
+            )  # fmt: skip
+            codes.append(report.code)
+    settings = Settings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        rasa_url=fake_rasa.url,
+        gateway_secret=SECRET,  # type: ignore[arg-type]
+        staff_token_secret=TOKEN_SECRET,  # type: ignore[arg-type]
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    with TestClient(create_app(settings)) as client:
+        yield {"client": client, "codes": codes, "factory": factory}
+
+
+def login(client, username: str) -> dict[str, str]:
+    response = client.post("/api/v1/staff/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def test_a_wrong_password_is_a_vietnamese_401(world):
+    response = world["client"].post(
+        "/api/v1/staff/login", json={"username": "lan", "password": "sai"}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "Tên đăng nhập hoặc mật khẩu không đúng."
+
+
+@pytest.mark.parametrize("header", [None, "Bearer garbage.token.here", "Basic abc"])
+def test_reports_need_a_valid_token(world, header):
+    headers = {"Authorization": header} if header else {}
+    response = world["client"].get("/api/v1/staff/reports", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"]["message"]
+
+
+def test_agency_staff_see_their_agency_only_and_no_reporter(world):
+    client, (mine, theirs) = world["client"], world["codes"]
+    headers = login(client, "lan")
+    listed = client.get("/api/v1/staff/reports", headers=headers).json()
+    assert [r["code"] for r in listed] == [mine]
+    assert "reporter" not in listed[0]
+    assert client.get(f"/api/v1/staff/reports/{theirs}", headers=headers).status_code == 404
+    operator = client.get("/api/v1/staff/reports", headers=login(client, "ioc")).json()
+    assert {r["code"] for r in operator} == {mine, theirs}
+    assert {r["reporter"]["id"] for r in operator} == {"web:a", "web:b"}
+
+
+def test_staff_move_a_report_and_the_history_records_it(world):
+    client, (mine, _) = world["client"], world["codes"]
+    headers = login(client, "lan")
+    url = f"/api/v1/staff/reports/{mine}/transitions"
+    assert (
+        client.post(url, json={"to": "in_progress"}, headers=headers).json()["state"]
+        == "in_progress"
+    )
+    refused = client.post(url, json={"to": "resolved"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "reason_required"
+    done = client.post(
+        url, json={"to": "resolved", "message": "Đã thay bóng đèn."}, headers=headers
+    )
+    assert done.json()["state_label"] == "đã xử lý xong"
+    again = client.post(url, json={"to": "in_progress"}, headers=headers)
+    assert again.status_code == 409
+    history = client.get(f"/api/v1/staff/reports/{mine}", headers=headers).json()["history"]
+    assert [h["to"] for h in history] == ["received", "assigned", "in_progress", "resolved"]
+    assert history[-1]["message"] == "Đã thay bóng đèn."
+
+
+def test_a_citizen_only_move_is_forbidden_to_staff(world):
+    client, (mine, _) = world["client"], world["codes"]
+    headers = login(client, "lan")
+    url = f"/api/v1/staff/reports/{mine}/transitions"
+    client.post(url, json={"to": "resolved", "message": "Xong."}, headers=headers)
+    forbidden = client.post(url, json={"to": "rated"}, headers=headers)
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"]["code"] == "not_permitted"
+
+
+def test_an_operator_transfers_a_report_to_another_agency(world):
+    client, (mine, _) = world["client"], world["codes"]
+    headers = login(client, "ioc")
+    url = f"/api/v1/staff/reports/{mine}/transitions"
+    unknown = client.post(
+        url, json={"to": "transferred", "message": "x", "agency": "nobody"}, headers=headers
+    )
+    assert unknown.status_code == 422
+    moved = client.post(
+        url,
+        json={
+            "to": "transferred",
+            "message": "Đường do thành phố quản lý.",
+            "agency": "so_xay_dung",
+        },
+        headers=headers,
+    ).json()
+    assert (moved["state"], moved["agency_code"]) == ("assigned", "so_xay_dung")
+    # The first agency no longer sees it.
+    assert (
+        client.get(f"/api/v1/staff/reports/{mine}", headers=login(client, "lan")).status_code == 404
+    )
+    # Agencies' contacts are placeholders until an operator fills them in: nothing queued yet.
+    with world["factory"]() as session:
+        assert session.scalars(select(OutboxMessage)).all() == []
