@@ -17,6 +17,7 @@ from bot.db import make_engine, make_sessionmaker
 from bot.errors import install_error_handlers
 from bot.health import router as health_router
 from bot.logs import configure_logging
+from bot.open311.routes import router as open311_router
 from bot.procedures.routes import router as procedures_router
 from bot.procedures.search import ProcedureSearch
 from bot.settings import Settings, get_settings
@@ -56,4 +57,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(procedures_router)
     app.include_router(applications_router)
     app.include_router(staff_router)
+    app.include_router(open311_router)
     return app

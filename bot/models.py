@@ -1,5 +1,6 @@
 """Every table of the service, imported in one place for Alembic and tests."""
 
+from bot.apiclients.models import ApiClient
 from bot.applications.models import Application
 from bot.conversations.models import Message
 from bot.outbox.models import OutboxMessage
@@ -8,6 +9,7 @@ from bot.reports.models import Report, ReportUpdate
 from bot.staff.models import StaffUser
 
 __all__ = [
+    "ApiClient",
     "Application",
     "Message",
     "OutboxMessage",
