@@ -66,6 +66,81 @@ def seed_demo_applications() -> int:
     return 0
 
 
+def create_staff_account(username: str, name: str, role: str, agency: str | None) -> int:
+    import getpass
+
+    from bot.reports.catalog import default_catalog
+    from bot.staff.models import Role
+    from bot.staff.security import AuthError, create_staff
+
+    if agency and agency not in default_catalog().agencies:
+        print(f"Đơn vị {agency} không có trong data/catalog/agencies.yml.")
+        return 1
+    password = getpass.getpass("Mật khẩu (ít nhất 12 ký tự): ")
+    with _factory()() as session:
+        try:
+            user = create_staff(
+                session,
+                username=username,
+                display_name=name,
+                password=password,
+                role=Role(role),
+                agency_code=agency,
+            )
+        except AuthError as exc:
+            print(exc.message)
+            return 1
+    print(f"Đã tạo tài khoản {user.username} ({user.role.value}).")
+    return 0
+
+
+def create_api_key(name: str, kind: str) -> int:
+    from bot.apiclients.models import ClientKind, create_client
+
+    with _factory()() as session:
+        client, key = create_client(session, name, ClientKind(kind))
+    print(f"Khóa API cho {client.name} ({client.kind.value}) — chỉ hiện một lần, hãy lưu lại:")
+    print(key)
+    return 0
+
+
+def run_outbox(once: bool = False) -> int:
+    """Deliver due notifications every few seconds (Ctrl-C to stop)."""
+    import time
+
+    from bot.outbox.models import Channel
+    from bot.outbox.senders import EmailSender, Sender, TelegramSender, WebhookSender
+    from bot.outbox.worker import deliver_due
+
+    settings = get_settings()
+    senders: dict[Channel, Sender] = {
+        Channel.WEBHOOK: WebhookSender(settings.webhook_signing_secret.get_secret_value()),
+        Channel.EMAIL: EmailSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls,
+        ),
+    }
+    if settings.telegram_bot_token:
+        senders[Channel.TELEGRAM] = TelegramSender(
+            settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
+        )
+    factory = _factory()
+    try:
+        while True:
+            counts = deliver_due(factory, senders)
+            if any(counts.values()):
+                print(f"outbox: {counts}", flush=True)
+            if once:
+                return 0
+            time.sleep(settings.outbox_interval_seconds)
+    except KeyboardInterrupt:
+        return 0
+
+
 def chat(url: str) -> int:
     """A terminal chat with the running assistant, through the public conversation API."""
     print("Trò chuyện với trợ lý Hue-S. Gõ nội dung rồi nhấn Enter; Ctrl-D để thoát.")
@@ -124,6 +199,21 @@ def main(argv: list[str] | None = None) -> int:
     applications.add_subparsers(dest="action", required=True).add_parser(
         "seed-demo", help="load the demonstration applications (development only)"
     )
+    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
+        dest="action", required=True
+    )
+    new_staff = staff.add_parser("create", help="create a staff account (asks for a password)")
+    new_staff.add_argument("username")
+    new_staff.add_argument("--name", required=True, help="display name")
+    new_staff.add_argument("--role", choices=["agency_staff", "operator", "admin"], required=True)
+    new_staff.add_argument("--agency", help="agency code (agency_staff only)")
+    keys = sub.add_parser("api-keys", help="keys for Open311 clients and host apps")
+    new_key = keys.add_subparsers(dest="action", required=True).add_parser("create")
+    new_key.add_argument("name")
+    new_key.add_argument("--kind", choices=["open311", "host"], required=True)
+    outbox = sub.add_parser("outbox", help="deliver notifications")
+    outbox_run = outbox.add_subparsers(dest="action", required=True).add_parser("run")
+    outbox_run.add_argument("--once", action="store_true", help="one pass, then exit")
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
@@ -136,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         return search_procedures(args.query, args.limit)
     if args.command == "applications":
         return seed_demo_applications()
+    if args.command == "staff":
+        return create_staff_account(args.username, args.name, args.role, args.agency)
+    if args.command == "api-keys":
+        return create_api_key(args.name, args.kind)
+    if args.command == "outbox":
+        return run_outbox(once=args.once)
     from bot import devserver
 
     settings = get_settings()

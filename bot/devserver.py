@@ -26,7 +26,7 @@ LOG_DIR = ROOT / "var" / "log"
 class Child:
     name: str
     cmd: list[str]
-    health_url: str
+    health_url: str | None  # None: ready once started (a worker with no HTTP port)
     env: dict[str, str] | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -66,6 +66,10 @@ def wait_healthy(children: list[Child], timeout: float) -> Child | None:
             for child in list(pending):
                 if child.exit_code() is not None:
                     return child
+                if child.health_url is None:
+                    say(f"{child.name} is running")
+                    pending.remove(child)
+                    continue
                 try:
                     if http.get(child.health_url).is_success:
                         say(f"{child.name} is ready")
@@ -128,6 +132,12 @@ def build_children(
                 "RASA_URL": f"http://127.0.0.1:{rasa_port}",
                 "DATABASE_URL": settings.database_url,
             },
+        ),
+        Child(
+            "outbox",
+            [sys.executable, "-m", "bot.cli", "outbox", "run"],
+            None,
+            {**env, "DATABASE_URL": settings.database_url},
         ),
     ]  # fmt: skip
 

@@ -18,6 +18,7 @@ PLACEHOLDER_SECRETS = {
     "changeme",
     "dev-gateway-secret-change-me",
     "dev-staff-token-secret-change-me-0123456789",
+    "dev-webhook-secret-change-me",
     "secret",
 }
 
@@ -50,6 +51,18 @@ class Settings(BaseSettings):
     # Signs staff API tokens (HS256; at least 32 characters).
     staff_token_secret: SecretStr = SecretStr("dev-staff-token-secret-change-me-0123456789")
     staff_token_hours: float = Field(default=8.0, gt=0, le=24)
+    # Notifications (the outbox worker): SMTP for e-mail, a key to sign webhooks, and the
+    # Telegram bot that posts to agencies' groups (unset: those messages wait and retry).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_sender: str = "hue-s@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    webhook_signing_secret: SecretStr = SecretStr("dev-webhook-secret-change-me")
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    outbox_interval_seconds: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
@@ -59,6 +72,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "GATEWAY_SECRET is a placeholder or shorter than 16 characters; "
                     "set a real secret in production"
+                )
+            signing = self.webhook_signing_secret.get_secret_value()
+            if signing in PLACEHOLDER_SECRETS or len(signing) < 32:
+                raise ValueError(
+                    "WEBHOOK_SIGNING_SECRET is a placeholder or shorter than 32 characters"
                 )
             token = self.staff_token_secret.get_secret_value()
             if token in PLACEHOLDER_SECRETS or len(token) < 32:

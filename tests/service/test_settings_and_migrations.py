@@ -18,16 +18,16 @@ def test_production_refuses_the_placeholder_secret():
         Settings(environment=Environment.PRODUCTION, gateway_secret="short", _env_file=None)  # type: ignore[arg-type,call-arg]
 
 
-def test_production_refuses_the_placeholder_staff_token_secret():
-    with pytest.raises(ValidationError, match="STAFF_TOKEN_SECRET"):
-        Settings(environment=Environment.PRODUCTION, gateway_secret="x" * 32, _env_file=None)  # type: ignore[arg-type,call-arg]
-    with pytest.raises(ValidationError, match="STAFF_TOKEN_SECRET"):
-        Settings(
-            environment=Environment.PRODUCTION,
-            gateway_secret="x" * 32,  # type: ignore[arg-type]
-            staff_token_secret="y" * 31,  # type: ignore[arg-type]
-            _env_file=None,  # type: ignore[call-arg]
-        )
+def test_production_refuses_placeholder_signing_and_token_secrets():
+    real = {
+        "gateway_secret": "x" * 32,
+        "webhook_signing_secret": "w" * 32,
+        "staff_token_secret": "y" * 32,
+    }
+    for name, short in (("webhook_signing_secret", "w" * 31), ("staff_token_secret", "y" * 31)):
+        with pytest.raises(ValidationError, match=name.upper()):
+            Settings(environment=Environment.PRODUCTION, **{**real, name: short}, _env_file=None)  # type: ignore[arg-type]
+    Settings(environment=Environment.PRODUCTION, **real, _env_file=None)  # type: ignore[arg-type]
 
 
 def test_production_accepts_a_real_secret_and_development_the_default():
@@ -35,6 +35,7 @@ def test_production_accepts_a_real_secret_and_development_the_default():
         environment=Environment.PRODUCTION,
         gateway_secret="x" * 32,  # type: ignore[arg-type]
         staff_token_secret="y" * 32,  # type: ignore[arg-type]
+        webhook_signing_secret="w" * 32,  # type: ignore[arg-type]
         _env_file=None,  # type: ignore[call-arg]
     )
     assert Settings(_env_file=None).environment is Environment.DEVELOPMENT  # type: ignore[call-arg]
