@@ -52,7 +52,10 @@ def ensure_model(settings: Settings, *, action_port: int) -> None:
     say("training the model (the first time takes a few minutes)…")
     env = engine.engine_env(settings, action_port=action_port)
     subprocess.run(
-        engine.rasa_cmd("train", "--out", str(engine.MODELS_DIR)), cwd=ROOT, env=env, check=True
+        engine.rasa_cmd("train", "--data", *engine.TRAINING_DATA, "--out", str(engine.MODELS_DIR)),
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
     engine.record_trained_model()
 

@@ -14,13 +14,14 @@ from bot.settings import ROOT, Settings
 
 ENGINE_BIN = ROOT / ".venv-engine" / "bin"
 MODELS_DIR = ROOT / "models"
+# Rasa's training data. data/ also holds the catalogue (procedures, agencies, routing…),
+# which Rasa must not read as training data, so the folders are always named.
+TRAINING_DATA = ["data/nlu", "data/rules", "data/stories"]
 # What a trained model depends on: a change to any of these makes the model stale.
 MODEL_INPUTS = [
     "config.yml",
     "domain.yml",
-    "data/nlu",
-    "data/rules",
-    "data/stories",
+    *TRAINING_DATA,
     "hue_rasa",
     "vitext",
     "requirements/engine.lock",

@@ -15,6 +15,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# The same folders as bot/engine.py's TRAINING_DATA (data/catalog is not training data).
+TRAINING_DATA = ["data/nlu", "data/rules", "data/stories"]
 
 RESPONSES_UTTERED_BY_ACTIONS = {
     "utter_default": "action_default_fallback (Rasa)",
@@ -40,7 +42,8 @@ def main() -> int:
         print(f"responses listed as uttered by actions but not in domain.yml: {sorted(missing)}")
         return 1
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "data", "validate"],
+        [str(Path(sys.executable).parent / "rasa"), "data", "validate",
+         "--data", *TRAINING_DATA],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
     output = result.stdout + result.stderr
