@@ -3,7 +3,7 @@
 Two stages, so that SQLite and PostgreSQL give the same answers:
 
 1. **Candidates** come from the database's own full-text index (SQLite FTS5, PostgreSQL
-   ``to_tsvector('simple', …)`` with a GIN index) over the accent-free name and field:
+   stored ``to_tsvector('simple', …)`` column with a GIN index) over name, field, aliases:
    any procedure sharing a word with the analysed query, best first, at most ``POOL``.
 2. **Ranking** is done here, the same on both databases: query words weighted by how rare
    they are in the whole catalogue, word pairs that occur together in the name, how much of
@@ -21,6 +21,7 @@ import itertools
 import math
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from vitext import fold, normalize_message
 from vitext.lexicon import ABBREVIATIONS
 
 LEXICON_FILE = ROOT / "data" / "catalog" / "procedure_synonyms.yml"
-POOL = 300  # candidates taken from the full-text index
+POOL = 150  # candidates taken from the full-text index
 MATCH_THRESHOLD = 0.4  # below this the best hit is not a match
 AMBIGUITY_MARGIN = 0.06  # hits this close to the best are offered as alternatives
 VARIANT_PENALTY = 0.15
@@ -48,7 +49,8 @@ PAIR_WEIGHT = 0.6  # query word pairs that occur together in the name
 FIELD_WEIGHT = 0.3
 COMMON_SHARE = 0.2
 ALIAS_FACTOR = 0.95  # an alias counts a little less than the official name
-MIN_CORRECTED = 5  # shorter words are too often another real word one slip away
+MIN_CORRECTED = 5
+VERSION_CHECK_SECONDS = 10.0  # shorter words are too often another real word one slip away
 CITIZEN_BONUS = 0.05  # procedures a citizen (not only a business) may apply for
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -295,6 +297,7 @@ class ProcedureSearch:
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon or default_lexicon()
         self._index: _Index | None = None
+        self._checked = 0.0
         self._lock = threading.Lock()
         self._variants = self.lexicon.variant_keys
 
@@ -358,10 +361,9 @@ class ProcedureSearch:
         else:
             rows = session.execute(
                 text(
-                    "SELECT id FROM procedures "
-                    "WHERE to_tsvector('simple', search_text) @@ to_tsquery('simple', :q) "
-                    "ORDER BY ts_rank(to_tsvector('simple', search_text), "
-                    "to_tsquery('simple', :q)) DESC, code LIMIT :n"
+                    "SELECT p.id FROM procedures p, to_tsquery('simple', :q) AS q "
+                    "WHERE p.search_vector @@ q "
+                    "ORDER BY ts_rank(p.search_vector, q) DESC, p.code LIMIT :n"
                 ),
                 {"q": " | ".join(terms), "n": POOL},
             )
@@ -370,6 +372,11 @@ class ProcedureSearch:
     # -- stage 2: ranking, identical on every database ------------------------------------
 
     def _load_index(self, session: Session) -> _Index:
+        # The catalogue changes when it is re-imported, rarely: its version is checked at
+        # most every VERSION_CHECK_SECONDS.
+        if self._index is not None and time.monotonic() - self._checked < VERSION_CHECK_SECONDS:
+            return self._index
+        self._checked = time.monotonic()
         count = session.scalar(select(func.count()).select_from(Procedure))
         latest = session.scalar(select(func.max(Procedure.updated_at)))
         key = (int(count or 0), str(latest))

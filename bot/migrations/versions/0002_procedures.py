@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-11-26
 
 SQLite: an FTS5 table over procedures.search_text kept in sync by triggers.
-PostgreSQL: a GIN index over to_tsvector('simple', search_text).
+PostgreSQL: a stored tsvector column (to_tsvector('simple', search_text)) with a GIN index.
 """
 
 from collections.abc import Sequence
@@ -63,10 +63,12 @@ def upgrade() -> None:
         for statement in SQLITE_FTS:
             op.execute(statement)
     else:
+        # A stored tsvector: ranking reads it instead of re-parsing every matching row.
         op.execute(
-            "CREATE INDEX ix_procedures_search ON procedures "
-            "USING gin (to_tsvector('simple', search_text))"
+            "ALTER TABLE procedures ADD COLUMN search_vector tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED"
         )
+        op.execute("CREATE INDEX ix_procedures_search ON procedures USING gin (search_vector)")
 
 
 SQLITE_FTS = [
