@@ -32,6 +32,7 @@ from bot.settings import Environment, Settings  # noqa: E402
 from tests.service.conftest import free_port, migrate  # noqa: E402
 
 SECRET = "bench-gateway-secret-0123456789"
+WARM_UP = 20  # requests per path before measuring
 TEXTS = ["chào bạn", "lam cccd o mo rua", "lệ phí làm hộ chiếu bao nhiêu", "cảm ơn nha"]
 
 
@@ -109,8 +110,11 @@ def main() -> int:
             results["startup_s"][child.name] = round(time.perf_counter() - started, 1)
         gateway = f"http://127.0.0.1:{ports['port']}/api/v1/chat"
         rest = f"http://127.0.0.1:{ports['rasa_port']}/webhooks/rest/webhook"
-        for concurrency in args.concurrency:
-            for name, url, body in [
+        for level, concurrency in enumerate(args.concurrency):
+            # The same conversations on both paths: one sender per simulated citizen, the
+            # same texts in the same order. Each path is warmed up first, and the order of
+            # the two paths alternates between levels so neither always runs first.
+            paths = [
                 (
                     "rasa_rest",
                     rest,
@@ -119,8 +123,20 @@ def main() -> int:
                         "message": TEXTS[i % len(TEXTS)],
                     },
                 ),
-                ("gateway", gateway, lambda w, i: {"text": TEXTS[i % len(TEXTS)]}),
-            ]:
+                (
+                    "gateway",
+                    gateway,
+                    lambda w, i, c=concurrency: {
+                        "text": TEXTS[i % len(TEXTS)],
+                        "session_id": f"{c:016x}{w:016x}",
+                    },
+                ),
+            ]
+            if level % 2:
+                paths.reverse()
+            for _name, url, body in paths:
+                asyncio.run(load(url, body, concurrency, WARM_UP))
+            for name, url, body in paths:
                 result = asyncio.run(load(url, body, concurrency, args.requests))
                 results["load"].setdefault(str(concurrency), {})[name] = result
                 print(concurrency, name, result, flush=True)
