@@ -4,7 +4,6 @@ the Redis lock store of endpoints.production.yml (PostgreSQL and Redis run local
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -16,7 +15,7 @@ from bot.applications.seed import seed_demo
 from bot.db import make_engine, make_sessionmaker
 from bot.procedures.importer import import_catalog
 from bot.settings import Environment, Settings
-from tests.service.conftest import PG_ADMIN_DSN, free_port, migrate
+from tests.service.conftest import free_port, migrate, postgres_url, temporary_postgres
 
 SECRET = "e2e-production-secret-0123456789"
 REDIS_LOCK_DB = 13  # a database nothing else on the machine uses
@@ -26,14 +25,17 @@ REDIS_LOCK_DB = 13  # a database nothing else on the machine uses
 def production_stack() -> Iterator[dict[str, object]]:
     if engine.latest_model() is None:
         pytest.fail("no trained model in models/: run `make train` first")
-    suffix = uuid.uuid4().hex[:10]
-    service_db, tracker_db = f"hue_s_e2e_{suffix}", f"hue_s_e2e_tracker_{suffix}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        for name in (service_db, tracker_db):
-            admin.execute(f'CREATE DATABASE "{name}"')
+    with (
+        temporary_postgres("hue_s_e2e") as service_db,
+        temporary_postgres("hue_s_e2e_tracker") as tracker_db,
+    ):
+        yield from _stack(service_db, tracker_db)
+
+
+def _stack(service_db: str, tracker_db: str) -> Iterator[dict[str, object]]:
     settings = Settings(
         environment=Environment.TEST,
-        database_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{service_db}",
+        database_url=postgres_url(service_db),
         tracker_store_url=f"postgresql://postgres@127.0.0.1:5432/{tracker_db}",
         gateway_secret=SECRET,  # type: ignore[arg-type]
         _env_file=None,  # type: ignore[call-arg]
@@ -59,9 +61,6 @@ def production_stack() -> Iterator[dict[str, object]]:
         yield {"settings": settings, "tracker_db": tracker_db, **ports}
     finally:
         devserver.stop_all(children)
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            for name in (service_db, tracker_db):
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_a_conversation_keeps_its_context_in_the_postgresql_tracker(production_stack):

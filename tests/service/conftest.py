@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -50,6 +51,23 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(config, revision)
 
 
+@contextmanager
+def temporary_postgres(prefix: str = "hue_s_test") -> Iterator[str]:
+    """A new, empty database on the local PostgreSQL server (its name), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_url(name: str) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """An empty database of each kind, migrated to head."""
@@ -58,16 +76,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         migrate(url)
         yield url
         return
-    name = f"hue_s_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
-        migrate(url)
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_postgres() as name:
+        migrate(postgres_url(name))
+        yield postgres_url(name)
 
 
 def echo(body: dict[str, Any]) -> list[dict[str, Any]]:

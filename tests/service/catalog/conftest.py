@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +15,7 @@ from bot.applications.seed import seed_demo
 from bot.db import make_engine, make_sessionmaker
 from bot.procedures.importer import ImportReport, import_catalog
 from bot.settings import Environment, Settings
-from tests.service.conftest import PG_ADMIN_DSN, SECRET, migrate
+from tests.service.conftest import SECRET, migrate, postgres_url, temporary_postgres
 
 
 @dataclass(frozen=True)
@@ -29,25 +28,17 @@ class CatalogDb:
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def catalog_db(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[CatalogDb]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'catalog.db'}"
-        name = None
-    else:
-        name = f"hue_s_catalog_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('catalog') / 'catalog.db'}"
+        else:
+            url = postgres_url(stack.enter_context(temporary_postgres("hue_s_catalog")))
         migrate(url)
         factory = make_sessionmaker(make_engine(url))
         report = import_catalog(factory)
         assert report.failed == []
         seed_demo(factory)
         yield CatalogDb(url=url, first_import=report)
-    finally:
-        if name:
-            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
