@@ -7,10 +7,10 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Enum, String, Text, select
+from sqlalchemy import Boolean, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.db import Base, UTCDateTime, utcnow
+from bot.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class ClientKind(StrEnum):
@@ -23,11 +23,7 @@ class ApiClient(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(Text)
-    kind: Mapped[ClientKind] = mapped_column(
-        Enum(
-            ClientKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-        )
-    )
+    kind: Mapped[ClientKind] = mapped_column(str_enum(ClientKind))
     # Only a hash of the key is stored; the key is shown once, when it is created.
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     key_prefix: Mapped[str] = mapped_column(String(12))

@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, UTCDateTime, utcnow
+from bot.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class Direction(StrEnum):
@@ -31,19 +31,8 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(40))
-    direction: Mapped[Direction] = mapped_column(
-        Enum(
-            Direction, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-        )
-    )
-    status: Mapped[MessageStatus] = mapped_column(
-        Enum(
-            MessageStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction))
+    status: Mapped[MessageStatus] = mapped_column(str_enum(MessageStatus))
     text: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)

@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, UTCDateTime, utcnow
+from bot.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class Channel(StrEnum):
@@ -24,21 +24,17 @@ class Delivery(StrEnum):
     FAILED = "failed"  # gave up after the last attempt; kept for an operator
 
 
-def _enum(kind: type) -> Enum:
-    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     target: Mapped[str] = mapped_column(Text)  # URL, e-mail address or chat id
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
-    status: Mapped[Delivery] = mapped_column(_enum(Delivery), default=Delivery.PENDING)
+    status: Mapped[Delivery] = mapped_column(str_enum(Delivery), default=Delivery.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

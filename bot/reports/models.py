@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db import Base, UTCDateTime, utcnow
+from bot.db import Base, UTCDateTime, str_enum, utcnow
 from bot.reports.lifecycle import Actor, State
-
-
-def _enum(kind: type) -> Enum:
-    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class Report(Base):
@@ -33,7 +29,7 @@ class Report(Base):
     address: Mapped[str | None] = mapped_column(Text)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    state: Mapped[State] = mapped_column(_enum(State), default=State.RECEIVED)
+    state: Mapped[State] = mapped_column(str_enum(State), default=State.RECEIVED)
     agency_code: Mapped[str | None] = mapped_column(String(60))
     routing_reason: Mapped[str | None] = mapped_column(Text)
     routing_rule: Mapped[str | None] = mapped_column(String(20))
@@ -59,9 +55,9 @@ class ReportUpdate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
-    from_state: Mapped[State | None] = mapped_column(_enum(State))
-    to_state: Mapped[State] = mapped_column(_enum(State))
-    actor: Mapped[Actor] = mapped_column(_enum(Actor))
+    from_state: Mapped[State | None] = mapped_column(str_enum(State))
+    to_state: Mapped[State] = mapped_column(str_enum(State))
+    actor: Mapped[Actor] = mapped_column(str_enum(Actor))
     actor_id: Mapped[str | None] = mapped_column(String(200))
     agency_code: Mapped[str | None] = mapped_column(String(60))
     message: Mapped[str | None] = mapped_column(Text)  # shown to the citizen
