@@ -19,6 +19,7 @@ PLACEHOLDER_SECRETS = {
     "dev-gateway-secret-change-me",
     "dev-staff-token-secret-change-me-0123456789",
     "dev-webhook-secret-change-me",
+    "dev-internal-token-change-me",
     "secret",
 }
 
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
+    # The action server's key to the service's internal API (/api/v1/internal/…): it files
+    # reports and reads their status on a citizen's behalf. At least 16 characters in
+    # production; the action server gets the same value (INTERNAL_API_TOKEN).
+    internal_api_token: SecretStr = SecretStr("dev-internal-token-change-me")
+    # Photos citizens and staff attach (JPEG, PNG, WebP; re-encoded, metadata stripped).
+    media_dir: Path = ROOT / "var" / "media"
+    media_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
@@ -77,6 +85,11 @@ class Settings(BaseSettings):
             if signing in PLACEHOLDER_SECRETS or len(signing) < 32:
                 raise ValueError(
                     "WEBHOOK_SIGNING_SECRET is a placeholder or shorter than 32 characters"
+                )
+            internal = self.internal_api_token.get_secret_value()
+            if internal in PLACEHOLDER_SECRETS or len(internal) < 16:
+                raise ValueError(
+                    "INTERNAL_API_TOKEN is a placeholder or shorter than 16 characters"
                 )
             token = self.staff_token_secret.get_secret_value()
             if token in PLACEHOLDER_SECRETS or len(token) < 32:
