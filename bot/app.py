@@ -20,6 +20,7 @@ from bot.logs import configure_logging
 from bot.open311.routes import router as open311_router
 from bot.procedures.routes import router as procedures_router
 from bot.procedures.search import ProcedureSearch
+from bot.reports.internal_routes import router as internal_reports_router
 from bot.settings import Settings, get_settings
 from bot.staff.routes import router as staff_router
 
@@ -58,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(applications_router)
     app.include_router(staff_router)
     app.include_router(open311_router)
+    app.include_router(internal_reports_router)
     return app

@@ -3,9 +3,10 @@
 from bot.apiclients.models import ApiClient
 from bot.applications.models import Application
 from bot.conversations.models import Message
+from bot.media.models import MediaFile as MediaFile
 from bot.outbox.models import OutboxMessage
 from bot.procedures.models import Procedure
-from bot.reports.models import Report, ReportUpdate
+from bot.reports.models import Report, ReportFollower, ReportUpdate
 from bot.staff.models import StaffUser
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "OutboxMessage",
     "Procedure",
     "Report",
+    "ReportFollower",
     "ReportUpdate",
     "StaffUser",
 ]

@@ -65,6 +65,7 @@ class Agency:
     phone: str | None
     webhook_url: str | None
     contact_confirmed: bool
+    telegram_chat_id: str | None = None  # the agency's Telegram group for new reports
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,9 @@ class ReportCatalog:
                 phone=contact.get("phone"),
                 webhook_url=contact.get("webhook_url"),
                 contact_confirmed=bool(a.get("contact_confirmed")),
+                telegram_chat_id=(
+                    str(contact["telegram_chat_id"]) if contact.get("telegram_chat_id") else None
+                ),
             )
         routing = read("routing_rules.yml")
         rules = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime, str_enum, utcnow
@@ -37,6 +37,9 @@ class Report(Base):
     # Who reported: the gateway's sender id ("web:…", "telegram:…"). Never shown to agencies.
     reporter_id: Mapped[str] = mapped_column(String(200))
     reporter_channel: Mapped[str] = mapped_column(String(40))
+    # Set by the chat when the citizen confirms: the same confirmation sent twice (a retry,
+    # a double tap, a restarted action server) finds this report instead of filing another.
+    submission_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     rating: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -64,3 +67,19 @@ class ReportUpdate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="updates")
+
+
+class ReportFollower(Base):
+    """A citizen who chose to follow an existing report instead of filing the same one again.
+
+    Followers are told of state changes like the reporter, and may ask for its status.
+    """
+
+    __tablename__ = "report_followers"
+    __table_args__ = (UniqueConstraint("report_id", "follower_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    follower_id: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

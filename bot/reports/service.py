@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db import utcnow
 from bot.reports.calendar import WorkingCalendar
-from bot.reports.catalog import ReportCatalog, Urgency
+from bot.reports.catalog import ReportCatalog, Urgency, default_catalog
 from bot.reports.lifecycle import OPEN_STATES, Actor, State, TransitionError, check_transition
-from bot.reports.models import Report, ReportUpdate
+from bot.reports.models import Report, ReportFollower, ReportUpdate
+from bot.reports.notify import notify_agency, notify_citizens
 from vitext import fold
 
 CODE_PREFIX = "PA"
@@ -48,6 +50,8 @@ class ReportDraft:
     address: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    # The chat's key for one confirmation: submitting it again returns the same report.
+    submission_key: str | None = None
 
 
 def tracking_code(report_id: int, when: datetime) -> str:
@@ -79,8 +83,16 @@ def submit_report(
     calendar: WorkingCalendar,
     now: datetime | None = None,
 ) -> Report:
-    """Store a new report, route it, set its deadline, and commit; returns it with its code."""
+    """Store a new report, route it, set its deadline, queue the agency's notice, and commit.
+
+    Returns the report with its code. A draft whose ``submission_key`` was already submitted
+    returns that report and changes nothing (a confirmation sent twice files one report).
+    """
     _validate(draft, catalog)
+    if draft.submission_key:
+        existing = _by_submission_key(session, draft.submission_key)
+        if existing is not None:
+            return existing
     now = now or utcnow()
     category = draft.category
     if category is None:
@@ -99,11 +111,20 @@ def submit_report(
         state=State.RECEIVED,
         reporter_id=draft.reporter_id,
         reporter_channel=draft.channel,
+        submission_key=draft.submission_key,
         created_at=now,
         updated_at=now,
     )
     session.add(report)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same confirmation, submitted at the same moment by another process, won.
+        session.rollback()
+        existing = _by_submission_key(session, draft.submission_key or "")
+        if existing is None:
+            raise
+        return existing
     report.code = tracking_code(report.id, now)
     report.updates.append(
         ReportUpdate(
@@ -120,8 +141,59 @@ def submit_report(
     _apply(report, State.ASSIGNED, Actor.SYSTEM, None, now, agency=route.agency.code)
     if category is not None:
         report.deadline_at = catalog.deadline(category, urgency, now, calendar)
+    notify_agency(session, report, catalog)
     session.commit()
     return report
+
+
+def _by_submission_key(session: Session, key: str) -> Report | None:
+    return session.scalars(select(Report).where(Report.submission_key == key)).first()
+
+
+def follow_report(session: Session, report: Report, follower_id: str, channel: str) -> bool:
+    """Let a citizen follow an existing report (told of its changes); False if already."""
+    if follower_id == report.reporter_id:
+        return False
+    exists = session.scalars(
+        select(ReportFollower).where(
+            ReportFollower.report_id == report.id, ReportFollower.follower_id == follower_id
+        )
+    ).first()
+    if exists is not None:
+        return False
+    session.add(ReportFollower(report_id=report.id, follower_id=follower_id, channel=channel))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def citizen_can_see(session: Session, report: Report, sender_id: str) -> bool:
+    """Only the reporter and the citizens following a report may read it in the chat."""
+    if report.reporter_id == sender_id:
+        return True
+    follower = session.scalars(
+        select(ReportFollower.id).where(
+            ReportFollower.report_id == report.id, ReportFollower.follower_id == sender_id
+        )
+    ).first()
+    return follower is not None
+
+
+def citizen_reports(session: Session, sender_id: str, limit: int = 5) -> list[Report]:
+    """The reports a citizen filed or follows, most recently changed first."""
+    followed = select(ReportFollower.report_id).where(ReportFollower.follower_id == sender_id)
+    return list(
+        session.scalars(
+            select(Report)
+            .where((Report.reporter_id == sender_id) | Report.id.in_(followed))
+            .where(Report.code.is_not(None))
+            .order_by(Report.updated_at.desc(), Report.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -211,9 +283,14 @@ def change_state(
     extension_days: int | None = None,
     rating: int | None = None,
     calendar: WorkingCalendar | None = None,
+    catalog: ReportCatalog | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """Move a report to ``to`` if the lifecycle allows it, record who did it, and commit."""
+    """Move a report to ``to`` if the lifecycle allows it, record who did it, and commit.
+
+    With the move, the outbox gets the citizens' notice (a change they did not make) and,
+    when the report reaches a new agency or is reopened, that agency's notice.
+    """
     now = now or utcnow()
     check_transition(
         report.state,
@@ -244,5 +321,9 @@ def change_state(
     if to is State.TRANSFERRED and agency:
         # The receiving agency holds it from now on.
         _apply(report, State.ASSIGNED, Actor.SYSTEM, None, now, agency=agency)
+    if actor is not Actor.CITIZEN:
+        notify_citizens(session, report)
+    if (to is State.TRANSFERRED and agency) or to is State.REOPENED:
+        notify_agency(session, report, catalog or default_catalog())
     session.commit()
     return report

@@ -19,8 +19,6 @@ from bot.conversations.schemas import ErrorResponse
 from bot.db import utcnow
 from bot.deps import SessionFactoryDep, SettingsDep
 from bot.errors import ApiError
-from bot.outbox.models import Channel
-from bot.outbox.worker import enqueue
 from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import default_catalog
 from bot.reports.lifecycle import Actor, State, TransitionError
@@ -173,6 +171,7 @@ def transition(
                 duplicate_of=duplicate_of,
                 extension_days=body.extension_days,
                 calendar=WorkingCalendar.load([now.year, now.year + 1]),
+                catalog=catalog,
                 now=now,
             )
         except TransitionError as exc:
@@ -181,30 +180,4 @@ def transition(
             if exc.code not in {"transition_not_allowed", "not_permitted"}:
                 status = 422
             raise ApiError(status, exc.code, exc.message) from exc
-        if body.to is State.TRANSFERRED and body.agency:
-            notify_agency(session, report, body.agency)
-            session.commit()
         return report_view(report, identity)
-
-
-def notify_agency(session: Session, report: Report, agency_code: str) -> int:
-    """Queue the new-report notice on every channel the agency has configured."""
-    agency = default_catalog().agencies[agency_code]
-    text = (
-        f"Phản ánh {report.code} cần xử lý: {report.description}\n"
-        f"Địa điểm: {report.address or report.commune or 'chưa rõ'}."
-    )
-    body = {"event": "report.assigned", "code": report.code, "agency": agency_code, "text": text}
-    queued = 0
-    for channel, target in ((Channel.WEBHOOK, agency.webhook_url), (Channel.EMAIL, agency.email)):
-        if target:
-            enqueue(
-                session,
-                channel,
-                target,
-                body,
-                subject=f"Phản ánh mới {report.code}",
-                report_id=report.id,
-            )
-            queued += 1
-    return queued

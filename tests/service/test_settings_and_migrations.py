@@ -23,8 +23,14 @@ def test_production_refuses_placeholder_signing_and_token_secrets():
         "gateway_secret": "x" * 32,
         "webhook_signing_secret": "w" * 32,
         "staff_token_secret": "y" * 32,
+        "internal_api_token": "i" * 16,
     }
-    for name, short in (("webhook_signing_secret", "w" * 31), ("staff_token_secret", "y" * 31)):
+    for name, short in (
+        ("webhook_signing_secret", "w" * 31),
+        ("staff_token_secret", "y" * 31),
+        ("internal_api_token", "i" * 15),
+        ("internal_api_token", "dev-internal-token-change-me"),
+    ):
         with pytest.raises(ValidationError, match=name.upper()):
             Settings(environment=Environment.PRODUCTION, **{**real, name: short}, _env_file=None)  # type: ignore[arg-type]
     Settings(environment=Environment.PRODUCTION, **real, _env_file=None)  # type: ignore[arg-type]
@@ -36,6 +42,7 @@ def test_production_accepts_a_real_secret_and_development_the_default():
         gateway_secret="x" * 32,  # type: ignore[arg-type]
         staff_token_secret="y" * 32,  # type: ignore[arg-type]
         webhook_signing_secret="w" * 32,  # type: ignore[arg-type]
+        internal_api_token="i" * 32,  # type: ignore[arg-type]
         _env_file=None,  # type: ignore[call-arg]
     )
     assert Settings(_env_file=None).environment is Environment.DEVELOPMENT  # type: ignore[call-arg]
