@@ -17,6 +17,7 @@ from bot.db import make_engine, make_sessionmaker
 from bot.errors import install_error_handlers
 from bot.health import router as health_router
 from bot.logs import configure_logging
+from bot.media.routes import router as media_router
 from bot.open311.routes import router as open311_router
 from bot.procedures.routes import router as procedures_router
 from bot.procedures.search import ProcedureSearch
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_router)
     app.include_router(open311_router)
     app.include_router(internal_reports_router)
+    app.include_router(media_router)
     return app

@@ -6,16 +6,40 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversations.schemas import ChatRequest, ChatResponse, ErrorResponse, Reply
 from bot.conversations.service import AssistantUnavailableError, Inbound, handle_message
 from bot.deps import RasaDep, SessionFactoryDep, SettingsDep
 from bot.errors import ApiError
+from bot.media.storage import owned_media
 from vitext import MessageTooLongError, normalize_message
 
 router = APIRouter(prefix="/api/v1", tags=["conversation"])
 
 WEB_CHANNEL = "web"
+PHOTO_ONLY = "/report_problem"
+
+
+def _attachments(
+    factory: sessionmaker[Session], media_ids: list[str], sender_id: str
+) -> list[dict[str, Any]]:
+    """The photos this sender uploaded, as Rasa metadata; an id that is not theirs is refused."""
+    found = []
+    with factory() as session:
+        for media_id in dict.fromkeys(media_ids):
+            media = owned_media(session, media_id, sender_id)
+            if media is None:
+                raise ApiError(
+                    422,
+                    "unknown_attachment",
+                    "Không tìm thấy ảnh bạn gửi kèm. Bạn tải ảnh lên lại rồi gửi nhé.",
+                )
+            gps = None
+            if media.gps_latitude is not None and media.gps_longitude is not None:
+                gps = {"latitude": media.gps_latitude, "longitude": media.gps_longitude}
+            found.append({"media_id": media.id, "content_type": media.content_type, "gps": gps})
+    return found
 
 
 def _reply(raw: dict[str, Any]) -> Reply:
@@ -43,8 +67,14 @@ async def chat(
 
     The first call returns a ``session_id``; send it back to continue the same conversation.
     """
+    session_id = body.session_id or uuid.uuid4().hex
+    sender_id = f"{WEB_CHANNEL}:{session_id}"
+    attachments = _attachments(session_factory, body.attachments, sender_id)
     if body.payload is not None:
         text = body.payload
+    elif attachments and not (body.text or "").strip():
+        # A photo with no words: it starts a report, or feeds the one being written.
+        text = PHOTO_ONLY
     else:
         try:
             text = normalize_message(body.text or "", max_chars=settings.max_message_chars)
@@ -57,13 +87,12 @@ async def chat(
             ) from exc
         if not text:
             raise ApiError(422, "empty_message", "Tin nhắn trống. Bạn nhập nội dung cần hỏi nhé.")
-    session_id = body.session_id or uuid.uuid4().hex
     metadata: dict[str, Any] = {}
     if body.location is not None:
         metadata["location"] = body.location.model_dump()
-    inbound = Inbound(
-        sender_id=f"{WEB_CHANNEL}:{session_id}", channel=WEB_CHANNEL, text=text, metadata=metadata
-    )
+    if attachments:
+        metadata["attachments"] = attachments
+    inbound = Inbound(sender_id=sender_id, channel=WEB_CHANNEL, text=text, metadata=metadata)
     try:
         replies = await handle_message(session_factory=session_factory, rasa=rasa, inbound=inbound)
     except AssistantUnavailableError as exc:

@@ -27,6 +27,14 @@ class ChatRequest(BaseModel):
         description="The payload of a button the citizen pressed, e.g. /ask_procedure.",
     )
     location: Location | None = None
+    attachments: list[str] = Field(
+        default=[],
+        max_length=10,
+        description=(
+            "Ids of photos this session uploaded with POST /api/v1/media, sent with this "
+            "message (a photo alone starts a report, or feeds the one being written)."
+        ),
+    )
 
 
 class Button(BaseModel):

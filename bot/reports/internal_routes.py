@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import utcnow
 from bot.deps import SessionFactoryDep, SettingsDep
 from bot.errors import ApiError
+from bot.media.storage import attach_photos
 from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import ReportCatalog, default_catalog
 from bot.reports.lifecycle import OPEN_STATES, STATE_LABELS, Actor, State, TransitionError
@@ -187,18 +188,12 @@ def submit(body: SubmitIn, factory: SessionFactoryDep) -> dict[str, Any]:
         if report.reporter_id != body.citizen:
             # A submission key is the chat's own; another citizen cannot reuse one.
             raise ApiError(409, "submission_key_taken", "Mã gửi phản ánh đã được dùng.")
-        attach_photos(session, body.photos, report, body.citizen)
+        if body.photos:
+            # Only the citizen's own uploads that are on no other report are attached.
+            attach_photos(session, body.photos, report.id, body.citizen)
         return _summary(report, catalog)
 
 
-def attach_photos(session: Session, photo_ids: list[str], report: Report, citizen: str) -> None:
-    """Attach the citizen's uploaded photos to their report (``bot.media``)."""
-    if not photo_ids:
-        return
-    from bot.media.storage import attach_photos as attach
-
-    attach(session, photo_ids, report.id, citizen)
-    session.commit()
 
 
 def _citizen_report(session: Session, code: str, citizen: str) -> Report:

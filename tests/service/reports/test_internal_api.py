@@ -275,3 +275,23 @@ def test_a_new_report_notifies_every_contact_of_its_agency(database_url):
     # Stored and sent as text, exactly as written; never the reporter's identity.
     assert "<script>alert(1)</script>" in body["text"]
     assert "d" * 32 not in str(body)
+
+
+def test_the_citizens_own_photos_are_attached_to_the_filed_report(api, tmp_path):
+    from bot.media.models import MediaFile, MediaKind
+    from bot.media.storage import store_image
+    from tests.service.media.images import encode, two_colour
+
+    client, factory = api
+    citizen, other = "web:" + "a" * 32, "web:" + "b" * 32
+    with factory() as session:
+        mine, theirs = (
+            store_image(session, encode(two_colour(), "PNG"), owner_id=owner,
+                        kind=MediaKind.PHOTO, media_dir=tmp_path, max_bytes=10**6).id
+            for owner in (citizen, other)
+        )  # fmt: skip
+    filed = submit(client, "web-photo-0001", citizen=citizen, photos=[mine, theirs])
+    assert filed.status_code == 201
+    with factory() as session:
+        attached = session.scalars(select(MediaFile).where(MediaFile.report_id.is_not(None)))
+        assert [m.id for m in attached] == [mine]
