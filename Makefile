@@ -47,7 +47,10 @@ bench-engine: setup ## engine timings, memory, gateway vs Rasa REST → docs/ben
 bench-search: setup ## procedure search accuracy and latency, SQLite and PostgreSQL → docs/benchmarks/search.md
 	$(VENV)/python bench/search.py
 
+bench-classify: setup ## report category classification accuracy → docs/benchmarks/classification.md
+	$(VENV)/python bench/report_classification.py
+
 coverage-procedures: setup ## how much of the catalogue the parser reads
 	$(VENV)/python scripts/procedure_coverage.py
 
-.PHONY: help setup run chat migrate train lint validate test bench-nlu bench-engine bench-search coverage-procedures
+.PHONY: help setup run chat migrate train lint validate test bench-nlu bench-engine bench-search bench-classify coverage-procedures

@@ -9,6 +9,7 @@ which triages. The decision and its reason are returned to be stored on the repo
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -20,6 +21,7 @@ import yaml
 from bot.reports.calendar import WorkingCalendar
 from bot.settings import ROOT
 from vitext import fold
+from vitext.lexicon import ABBREVIATIONS
 
 CATALOG_DIR = ROOT / "data" / "catalog"
 ANY_COMMUNE = "*"
@@ -75,9 +77,101 @@ class Route:
     rule: str  # "commune", "city-wide" or "fallback": how specific the rule that won was
 
 
-def _plain(text: str) -> str:
-    """Lower-case, accent-free words separated by single spaces, padded for matching."""
-    return " " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " "
+# -- matching words ---------------------------------------------------------------------------
+#
+# A text and a keyword are compared word by word, within one clause (a keyword never spans a
+# comma or a full stop). Each word is kept twice: as typed (lower-case NFC) and accent-free.
+# A word typed without diacritics matches any accented form ("den" matches "đèn"); a word
+# typed with diacritics must match the keyword's own ("đến" and "đen" do not match "đèn";
+# "cấy", Huế for "cái", does not match "cây"). Abbreviations are expanded first ("đg" →
+# "đường", "k" → "không"), and "bị", "đã", "đang" may come between a keyword's words
+# ("cống bị nghẹt" matches "cống nghẹt").
+
+# vitext's list, minus forms that mean something else in a report ("hong" is also "hỏng",
+# broken; "hem" is also "hẻm", alley), plus ones frequent in reports and not in vitext.
+_ABBREVIATIONS = {
+    **{k: v.replace("_", " ") for k, v in ABBREVIATIONS.items() if k not in {"hong", "hem"}},
+    "dg": "đường",
+    "ng": "người",
+    "nc": "nước",
+    "cf": "cà phê",
+    "bik": "biết",
+}
+_FILLERS = {"bi": "bị", "da": "đã", "dang": "đang"}
+_CLAUSES = re.compile(r"[.,;:!?()\n]+")
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class _Word:
+    typed: str  # lower-case NFC, as typed; "" marks the end of a clause
+    plain: str  # accent-free
+
+    def matches(self, keyword_word: _Word) -> bool:
+        return (
+            bool(self.plain)
+            and self.plain == keyword_word.plain
+            and self.typed in (self.plain, keyword_word.typed)
+        )
+
+    @property
+    def filler(self) -> bool:
+        return self.plain in _FILLERS and self.typed in (self.plain, _FILLERS[self.plain])
+
+
+_CLAUSE_END = _Word("", "")
+
+
+def _words(text: str) -> list[_Word]:
+    """The words of a text, clause ends marked, abbreviations expanded (accent-free)."""
+    words: list[_Word] = []
+    for clause in _CLAUSES.split(unicodedata.normalize("NFC", text).lower()):
+        for typed in _WORD.findall(clause):
+            plain = fold(typed)
+            expansion = _ABBREVIATIONS.get(plain) if typed.replace("đ", "d") == plain else None
+            if expansion is None:
+                words.append(_Word(typed, plain))
+            else:
+                words.extend(_Word(fold(w), fold(w)) for w in expansion.split())
+        words.append(_CLAUSE_END)
+    return words
+
+
+@lru_cache(maxsize=4096)
+def _phrase(keyword: str) -> tuple[_Word, ...]:
+    return tuple(w for w in _words(keyword) if w.plain)
+
+
+def _match_at(words: list[_Word], start: int, phrase: tuple[_Word, ...]) -> int | None:
+    """Where the phrase ends if it starts at ``start`` (fillers allowed inside), else None."""
+    i = start
+    for k, wanted in enumerate(phrase):
+        if k:
+            while i < len(words) and words[i].filler and not words[i].matches(wanted):
+                i += 1
+        if i >= len(words) or not words[i].matches(wanted):
+            return None
+        i += 1
+    return i
+
+
+def _find(
+    words: list[_Word], phrases: dict[str, tuple[str, ...]]
+) -> list[tuple[int, int, str, str]]:
+    """Every (start, end, owner, phrase) occurrence of the owners' phrases in the words."""
+    by_first: dict[str, list[tuple[str, str, tuple[_Word, ...]]]] = {}
+    for owner, owned in phrases.items():
+        for text in owned:
+            phrase = _phrase(text)
+            if phrase:
+                by_first.setdefault(phrase[0].plain, []).append((owner, text, phrase))
+    found = []
+    for start, word in enumerate(words):
+        for owner, text, phrase in by_first.get(word.plain, ()):
+            end = _match_at(words, start, phrase)
+            if end is not None:
+                found.append((start, end, owner, text))
+    return found
 
 
 @dataclass(frozen=True)
@@ -161,27 +255,37 @@ class ReportCatalog:
     # -- what a description says --------------------------------------------------------
 
     def classify(self, text: str) -> list[tuple[Category, int]]:
-        """Categories whose keywords the text contains, most matched words first.
+        """Categories whose keywords the text contains, best first, with their scores.
 
-        Matching ignores case and diacritics (citizens often type without them); a keyword
-        counts by its number of words, so "đèn đường" beats a lone "đèn".
+        A keyword matches whole words, in order, within a clause, ignoring case; diacritics
+        only count where the citizen typed them, and common abbreviations are expanded (see
+        `_Word`, `_words`). Each keyword found counts its number of words, once, so "đèn
+        đường" beats a lone "đèn". A keyword found only inside a longer keyword of another
+        category does not count ("rác" inside "song chắn rác" is drainage, not waste).
+        Ties go to the category with the longest keyword found, then to the one mentioned
+        first (people name the main problem first), then to catalogue order.
         """
-        plain = _plain(text)
-        scored = []
-        for category in self.categories.values():
-            score = sum(
-                len(keyword.split()) for keyword in category.keywords if _plain(keyword) in plain
-            )
-            if score:
-                scored.append((category, score))
-        scored.sort(key=lambda item: (-item[1], item[0].code))
-        return scored
+        found = _find(_words(text), {c.code: c.keywords for c in self.categories.values()})
+        matched: dict[str, set[str]] = {}
+        first: dict[str, int] = {}
+        for start, end, code, keyword in found:
+            if any(
+                other != code and s <= start and end <= e and e - s > end - start
+                for s, e, other, _ in found
+            ):
+                continue  # inside a longer keyword of another category
+            matched.setdefault(code, set()).add(keyword)
+            first[code] = min(first.get(code, start), start)
+        order = {code: i for i, code in enumerate(self.categories)}
+        scores = {code: sum(len(_phrase(k)) for k in ks) for code, ks in matched.items()}
+        longest = {code: max(len(_phrase(k)) for k in ks) for code, ks in matched.items()}
+        ranked = sorted(scores, key=lambda c: (-scores[c], -longest[c], first[c], order[c]))
+        return [(self.categories[code], scores[code]) for code in ranked]
 
     def urgency(self, text: str, category: Category | None) -> Urgency:
         """Urgent when the text describes danger to people (the category's or any)."""
-        plain = _plain(text)
         signals = self.urgent_when_any + (category.urgent_when if category else ())
-        return "urgent" if any(_plain(s) in plain for s in signals) else "normal"
+        return "urgent" if _find(_words(text), {"urgent": signals}) else "normal"
 
     def deadline(
         self, category: str, urgency: Urgency, start: datetime, calendar: WorkingCalendar
