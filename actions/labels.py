@@ -20,6 +20,8 @@ INTENT_LABELS = {
     "check_report_status": "Tra cứu phản ánh đã gửi",
     "check_application_status": "Tra cứu hồ sơ đã nộp",
     "inform_place": "Cho biết địa điểm",
+    "rate_report": "Đánh giá phản ánh đã xử lý",
+    "reopen_report": "Báo phản ánh chưa xử lý xong",
 }
 
 # What each procedure question asks about, as said in a sentence ("hỏi về …").

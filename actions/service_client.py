@@ -1,4 +1,8 @@
-"""The action server's client for the service's API (procedures, applications)."""
+"""The action server's client for the service's API (procedures, applications, reports).
+
+Report calls go to the internal API with the key in INTERNAL_API_TOKEN (the service holds
+the same value); they name the citizen by the conversation's sender id.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,23 @@ from typing import Any
 import httpx
 
 DEFAULT_SERVICE_URL = "http://127.0.0.1:8000"
+# The development default (the service refuses it in production).
+DEFAULT_INTERNAL_TOKEN = "dev-internal-token-change-me"  # noqa: S105
 TIMEOUT_SECONDS = 10.0
 
 
 class ServiceUnavailableError(RuntimeError):
     """The service did not answer, or answered with a server error."""
+
+
+class ServiceRefusedError(RuntimeError):
+    """The service refused the request; ``message`` is the Vietnamese sentence to show."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
 
 
 class ServiceClient:
@@ -21,6 +37,8 @@ class ServiceClient:
             "/"
         )
         self.timeout = timeout
+        token = os.environ.get("INTERNAL_API_TOKEN") or DEFAULT_INTERNAL_TOKEN
+        self._internal_headers = {"Authorization": f"Bearer {token}"}
 
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """The JSON body, or None for a 404 (unknown code)."""
@@ -50,3 +68,57 @@ class ServiceClient:
 
     async def application(self, code: str) -> dict[str, Any] | None:
         return await self._get(f"/api/v1/applications/{code}")
+
+    async def _internal(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A call to the internal report API; refusals carry the service's Vietnamese message."""
+        try:
+            async with httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout) as http:
+                response = await http.request(
+                    method,
+                    f"/api/v1/internal{path}",
+                    json=json,
+                    params=params,
+                    headers=self._internal_headers,
+                )
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailableError(str(exc)) from exc
+        if response.status_code >= 500 or response.status_code == 401:
+            raise ServiceUnavailableError(f"{path}: HTTP {response.status_code}")
+        body: dict[str, Any] = response.json()
+        if response.status_code >= 400:
+            error = body.get("error") or {}
+            raise ServiceRefusedError(
+                response.status_code, str(error.get("code")), str(error.get("message"))
+            )
+        return body
+
+    async def report_preview(self, draft: dict[str, Any]) -> dict[str, Any]:
+        return await self._internal("POST", "/reports/preview", json=draft)
+
+    async def report_categories(self) -> list[dict[str, str]]:
+        body = await self._internal("GET", "/reports/categories")
+        return list(body["categories"])
+
+    async def submit_report(self, report: dict[str, Any]) -> dict[str, Any]:
+        return await self._internal("POST", "/reports", json=report)
+
+    async def citizen_reports(self, citizen: str) -> list[dict[str, Any]]:
+        body = await self._internal("GET", "/reports", params={"citizen": citizen})
+        return list(body["reports"])
+
+    async def citizen_report(self, code: str, citizen: str) -> dict[str, Any]:
+        return await self._internal("GET", f"/reports/{code}", params={"citizen": citizen})
+
+    async def follow_report(self, code: str, citizen: str, channel: str) -> dict[str, Any]:
+        body = {"citizen": citizen, "channel": channel}
+        return await self._internal("POST", f"/reports/{code}/follow", json=body)
+
+    async def rate_report(self, code: str, citizen: str, rating: int) -> dict[str, Any]:
+        body = {"citizen": citizen, "rating": rating}
+        return await self._internal("POST", f"/reports/{code}/rating", json=body)
+
+    async def reopen_report(self, code: str, citizen: str, reason: str) -> dict[str, Any]:
+        body = {"citizen": citizen, "reason": reason}
+        return await self._internal("POST", f"/reports/{code}/reopen", json=body)

@@ -75,6 +75,8 @@ def engine_env(settings: Settings, *, action_port: int, service_port: int = 8000
         "GATEWAY_SECRET": settings.gateway_secret.get_secret_value(),
         # The action server reads procedures and applications from the service's API.
         "SERVICE_URL": f"http://127.0.0.1:{service_port}",
+        # …and files reports through its internal API with this key.
+        "INTERNAL_API_TOKEN": settings.internal_api_token.get_secret_value(),
         "SANIC_HOST": "127.0.0.1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "RASA_TELEMETRY_ENABLED": "false",

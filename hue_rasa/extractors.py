@@ -29,6 +29,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from vitext import fold, nfc_with_offsets
 
 GAZETTEER_FILE = "gazetteer.json"
+DEFAULT = "*"
+
+
+def _spelling(text: str) -> str:
+    """A name as written, for exact comparison: NFC, lower case, single spaces."""
+    return " ".join(nfc_with_offsets(text)[0].lower().split())
 
 
 # A syllable ending in i/y after consonants only is written both ways (Vỹ Dạ / Vĩ Dạ, Mỹ / Mĩ).
@@ -99,8 +105,9 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        # entity type → folded alias → canonical value
-        self.gazetteer: Dict[str, Dict[str, str]] = gazetteer or {}
+        # entity type → folded alias → {written alias (NFC, lower case) → canonical value,
+        # DEFAULT → the value when the message's spelling is none of them}
+        self.gazetteer: Dict[str, Dict[str, Dict[str, str]]] = gazetteer or {}
         self._compile()
 
     @classmethod
@@ -118,14 +125,20 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
         for entity, aliases in self.gazetteer.items():
             # Longest aliases first, so "A Lưới 1" wins over a shorter overlapping name.
             for alias in sorted(aliases, key=len, reverse=True):
-                canonical = aliases[alias]
+                spellings = aliases[alias]
+                if isinstance(spellings, str):  # a model trained before spellings were kept
+                    spellings = {DEFAULT: spellings}
                 self._patterns.append(
-                    (entity, re.compile(_alias_pattern(alias)), lambda _, v=canonical: v)
+                    (
+                        entity,
+                        re.compile(_alias_pattern(alias)),
+                        lambda matched, v=spellings: v.get(_spelling(matched), v[DEFAULT]),
+                    )
                 )
 
     def train(self, training_data: TrainingData) -> Resource:
-        synonyms = {fold(k): v for k, v in training_data.entity_synonyms.items()}
-        gazetteer: Dict[str, Dict[str, str]] = {}
+        synonyms = {_spelling(k): v for k, v in training_data.entity_synonyms.items()}
+        gazetteer: Dict[str, Dict[str, Dict[str, str]]] = {}
         for table in training_data.lookup_tables:
             if table["name"] not in self._config["entities"]:
                 continue
@@ -134,7 +147,14 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
                 names = [n.strip() for n in names.splitlines() if n.strip()]
             aliases = gazetteer.setdefault(table["name"], {})
             for name in names:
-                aliases[fold(name)] = synonyms.get(fold(name), name)
+                canonical = synonyms.get(_spelling(name), name)
+                spellings = aliases.setdefault(fold(name), {})
+                spellings[_spelling(name)] = canonical
+                # Spelt without diacritics, a current name wins over a former name spelt
+                # the same ("Thuận Hóa" today, "Thuận Hòa" a former name now in Phú Xuân).
+                is_current = canonical == name
+                if DEFAULT not in spellings or is_current:
+                    spellings[DEFAULT] = canonical
         self.gazetteer = gazetteer
         self._compile()
         with self._model_storage.write_to(self._resource) as path:

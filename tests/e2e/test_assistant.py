@@ -172,3 +172,85 @@ def test_rasa_refuses_requests_without_the_gateway_secret(stack):
 def test_rasa_rest_channel_is_not_exposed(stack):
     url = f"http://127.0.0.1:{stack['rasa_port']}/webhooks/rest/webhook"
     assert httpx.post(url, json={"sender": "x", "message": "chào"}).status_code == 404
+
+
+def send(stack, session_id: str | None, text: str, **extra) -> dict:
+    response = httpx.post(
+        f"http://127.0.0.1:{stack['port']}/api/v1/chat",
+        json={"text": text, "session_id": session_id, **extra},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def reports_of(stack, session_id: str) -> list:
+    from bot.reports.models import Report
+
+    factory = make_sessionmaker(make_engine(stack["settings"].database_url))
+    with factory() as session:
+        return list(
+            session.scalars(select(Report).where(Report.reporter_id == f"web:{session_id}"))
+        )
+
+
+def test_a_report_described_in_one_message_is_confirmed_filed_and_tracked(stack):
+    first = chat(stack, "đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi")
+    sid = first["session_id"]
+    assert "Sự việc ở đâu" in texts(first)
+    photo = texts(chat(stack, "kiệt 45 Phan Đình Phùng, phường Thuận Hóa", session_id=sid))
+    assert "ảnh chụp hiện trường" in photo
+    summary = press(stack, "/deny", sid)
+    shown = texts(summary)
+    assert "• Lĩnh vực: Chiếu sáng công cộng" in shown
+    assert "• Địa điểm: kiệt 45 Phan Đình Phùng, phường Thuận Hóa" in shown
+    assert "• Mức độ: bình thường" in shown
+    titles = [b["title"] for r in summary["replies"] for b in r["buttons"]]
+    assert titles[0] == "Gửi phản ánh" and "Hủy phản ánh" in titles
+    filed = texts(press(stack, "/affirm", sid))
+    [report] = reports_of(stack, sid)
+    assert f"Mã theo dõi: {report.code}" in filed
+    assert "Đơn vị xử lý: Ủy ban nhân dân phường Thuận Hóa." in filed and "Hạn xử lý:" in filed
+    assert (report.category, report.commune, report.agency_code) == (
+        "street_lighting",
+        "Thuận Hóa",
+        "ubnd_thuan_hoa",
+    )
+    # A second "yes" after filing files nothing more.
+    press(stack, "/affirm", sid)
+    assert len(reports_of(stack, sid)) == 1
+    # The reporter can follow it; anyone else is told it is not among their reports.
+    status = texts(chat(stack, f"{report.code} tới đâu rồi", session_id=sid))
+    assert f"Phản ánh {report.code} (Chiếu sáng công cộng)" in status
+    assert "Tình trạng: đã chuyển đơn vị xử lý." in status
+    stranger = texts(chat(stack, f"{report.code} tới đâu rồi"))
+    assert f"Mình không tìm thấy phản ánh {report.code}" in stranger
+
+
+def test_a_procedure_question_mid_report_is_answered_then_the_report_goes_on(stack):
+    first = chat(stack, "rác ứ đọng bốc mùi đầu kiệt 12 Nguyễn Trãi mấy ngày nay")
+    sid = first["session_id"]
+    assert "Sự việc ở đâu" in texts(first)
+    aside = texts(chat(stack, "à mà đăng ký khai sinh mất bao lâu", session_id=sid))
+    assert "Mã thủ tục" in aside and "Sự việc ở đâu" in aside
+    cancelled = texts(chat(stack, "thôi hủy đi", session_id=sid))
+    assert "Đã hủy phản ánh này" in cancelled
+    assert reports_of(stack, sid) == []
+
+
+def test_a_report_placed_by_shared_location_and_marked_urgent(stack):
+    first = chat(stack, "tui muốn phản ánh")
+    sid = first["session_id"]
+    assert "mô tả giúp mình sự việc" in texts(first)
+    where = texts(chat(stack, "cây xanh ngã chắn ngang đường, nguy hiểm lắm", session_id=sid))
+    assert "Sự việc ở đâu" in where
+    located = send(stack, sid, "ở đây nè", location={"latitude": 16.4637, "longitude": 107.5909})
+    assert "ảnh chụp hiện trường" in texts(located)
+    urgency = texts(press(stack, "/deny", sid))
+    assert "nguy hiểm cho người" in urgency
+    summary = texts(press(stack, "/affirm", sid))
+    assert "• Mức độ: khẩn cấp" in summary
+    assert "• Địa điểm: Vị trí đã chia sẻ (16.46370, 107.59090)" in summary
+    texts(press(stack, "/affirm", sid))
+    [report] = reports_of(stack, sid)
+    assert (report.urgency, report.latitude, report.longitude) == ("urgent", 16.4637, 107.5909)

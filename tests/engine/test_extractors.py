@@ -41,6 +41,10 @@ def communes(extractor: GazetteerEntityExtractor, text: str) -> list[tuple[str, 
         ("phường Phú Xuân", [("Phú Xuân", "Phú Xuân")]),
         ("xã Phú Xuân cũ", [("xã Phú Xuân", "Phú Hồ")]),
         ("tui đi ăn phở", []),
+        # Same letters without diacritics: today's Thuận Hóa, or the former Thuận Hòa.
+        ("kiệt 45, phường Thuận Hóa", [("Thuận Hóa", "Thuận Hóa")]),
+        ("phường Thuận Hòa cũ", [("Thuận Hòa", "Phú Xuân")]),
+        ("phuong thuan hoa", [("thuan hoa", "Thuận Hóa")]),
     ],
 )
 def test_communes_by_current_and_former_names(gazetteer, text, expected) -> None:

@@ -1,0 +1,772 @@
+"""Civic feedback reports in the chat: the intake form, filing, status, rating and reopening.
+
+The form (``report_form`` in domain.yml) collects, in order: what happened, its category,
+where (an address, a commune, or a shared location), photos (optional), urgency, and the
+citizen's confirmation of a summary. The first message often already describes the problem
+("đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi"); it is used. The service infers the
+category, urgency and commune, and finds open reports of the same thing nearby.
+
+A procedure question, a status question or a request for help in the middle of the form is
+answered and the form goes on (data/rules/reports.yml); "hủy" stops it at any point.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.service_client import ServiceClient, ServiceRefusedError, ServiceUnavailableError
+from vitext import fold
+
+FORM = "report_form"
+REPORT_SLOTS = (
+    "report_description",
+    "report_category",
+    "report_address",
+    "report_commune",
+    "report_latitude",
+    "report_longitude",
+    "report_photos",
+    "report_photo_step",
+    "report_urgency",
+    "report_urgency_guess",
+    "report_confirmed",
+    "report_follow",
+    "report_submission_key",
+)
+# Messages that ask something else mid-form: answered by a rule, then the form goes on.
+DIGRESSIONS = {
+    "ask_procedure",
+    "ask_procedure_documents",
+    "ask_procedure_fee",
+    "ask_procedure_time",
+    "ask_procedure_place",
+    "ask_procedure_online",
+    "ask_procedure_steps",
+    "ask_procedure_conditions",
+    "check_report_status",
+    "check_application_status",
+    "help",
+    "bot_challenge",
+    "human_handoff",
+}
+DIGRESSION_CONFIDENCE = 0.8
+# Words of "I want to report" that say nothing about the problem itself (folded).
+_FILLER = set(
+    """toi tui minh mk em anh chi ban muon can gui phan anh pa bao cao su co mot 1 vu viec
+    cho hoi ad admin oi voi nhe nha a ah lam sao the nao o day dc duoc khong ko k hien truong
+    gi ve tren nay giup xin vui long chut cai ni nay kia ạ""".split()
+)
+MIN_DESCRIPTION_WORDS = 3
+SENDER = re.compile(r"^[a-z0-9_]{1,20}:[A-Za-z0-9_.:@-]{1,180}$")
+_SCORE_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
+_SCORE = re.compile(r"(?<![\d-])([1-5])(?![\d-])")
+_SCORE_WORD = re.compile(r"\b(mot|hai|ba|bon|tu|nam)\s*(sao|diem|\*)")
+
+
+def citizen_of(tracker: Tracker) -> str:
+    """The citizen as the service knows them: the gateway's sender id ("web:…")."""
+    sender = str(tracker.sender_id or "")
+    return (
+        sender
+        if SENDER.match(sender)
+        else f"rasa:{re.sub(r'[^A-Za-z0-9_.@-]', '', sender)[:60] or 'anon'}"
+    )
+
+
+def channel_of(tracker: Tracker) -> str:
+    return citizen_of(tracker).split(":", 1)[0]
+
+
+def _latest(tracker: Tracker) -> dict[str, Any]:
+    return tracker.latest_message or {}
+
+
+def _intent(tracker: Tracker) -> tuple[str, float]:
+    intent = _latest(tracker).get("intent") or {}
+    return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
+
+
+def _entity(tracker: Tracker, name: str) -> str | None:
+    for entity in _latest(tracker).get("entities") or []:
+        if entity.get("entity") == name and entity.get("value") not in (None, ""):
+            return str(entity["value"])
+    return None
+
+
+def _text(tracker: Tracker) -> str:
+    """What the citizen typed; empty for a pressed button (a /payload)."""
+    text = str(_latest(tracker).get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
+def _metadata(tracker: Tracker) -> dict[str, Any]:
+    """The gateway's metadata of the latest message: channel, location, attachments."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata") or {}
+            return metadata if isinstance(metadata, dict) else {}
+    return {}
+
+
+def _location(tracker: Tracker) -> tuple[float, float] | None:
+    location = _metadata(tracker).get("location")
+    try:
+        return float(location["latitude"]), float(location["longitude"])
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def _attachments(tracker: Tracker) -> list[dict[str, Any]]:
+    return [
+        a
+        for a in _metadata(tracker).get("attachments") or []
+        if isinstance(a, dict) and a.get("media_id")
+    ]
+
+
+def is_descriptive(text: str) -> bool:
+    """True when a message says what the problem is, not only "I want to report"."""
+    words = re.findall(r"[a-z0-9]+", fold(text))
+    return len([w for w in words if w not in _FILLER]) >= MIN_DESCRIPTION_WORDS
+
+
+def rating_in(text: str) -> int | None:
+    """A 1–5 score written as a digit ("5 sao", "cho 4*") or a word ("năm sao")."""
+    folded = fold(text)
+    match = _SCORE.search(folded)
+    if match:
+        return int(match.group(1))
+    word = _SCORE_WORD.search(folded)
+    return _SCORE_WORDS[word.group(1)] if word else None
+
+
+def _place_label(tracker: Tracker) -> str:
+    address = tracker.get_slot("report_address")
+    commune = tracker.get_slot("report_commune")
+    if address and commune and fold(commune) not in fold(address):
+        return f"{address} ({commune})"
+    return str(address or commune or "chưa rõ")
+
+
+def _payload(intent: str, values: dict[str, Any]) -> str:
+    return f"/{intent}{json.dumps(values, ensure_ascii=False)}"
+
+
+class ValidateReportForm(FormValidationAction):
+    """Fills the report form's slots from what the citizen says, sends or presses."""
+
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    def name(self) -> str:
+        return "validate_report_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """As rasa_sdk's, but also keeps the form's helper slots that extraction set.
+
+        rasa_sdk drops every extracted slot that is not a required slot; the place's
+        coordinates, the photos and the duplicate to follow are not asked for by themselves.
+        """
+        extracted = await self.get_extraction_events(dispatcher, tracker, domain)
+        tracker.add_slots(extracted)
+        validated = await self._extract_validation_events(dispatcher, tracker, domain)
+        kept = {e["name"] for e in validated if e.get("event") == "slot"}
+        extra = [
+            e
+            for e in extracted
+            if e.get("event") == "slot" and e["name"] in REPORT_SLOTS and e["name"] not in kept
+        ]
+        return [*validated, *extra]
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        slots = ["report_description", "report_category", "report_address"]
+        # Without a shared location, routing needs the commune (asked when the address has none).
+        if tracker.get_slot("report_latitude") is None and tracker.get_slot("report_address"):
+            if not tracker.get_slot("report_commune"):
+                slots.append("report_commune")
+        return [*slots, "report_photo_step", "report_urgency", "report_confirmed"]
+
+    def _answering(self, tracker: Tracker, slot: str) -> bool:
+        """The message answers the question asked for ``slot`` (not a digression, not cancel)."""
+        if tracker.get_slot("requested_slot") != slot:
+            return False
+        intent, confidence = _intent(tracker)
+        if intent == "cancel":
+            return False
+        return not (intent in DIGRESSIONS and confidence >= DIGRESSION_CONFIDENCE)
+
+    # -- description -------------------------------------------------------------------
+
+    async def extract_report_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = _text(tracker)
+        if tracker.get_slot("report_description") is None and not tracker.get_slot(
+            "requested_slot"
+        ):
+            # The message that started the report: used when it describes the problem.
+            if text and is_descriptive(text):
+                return {"report_description": text}
+            return {}
+        if not self._answering(tracker, "report_description"):
+            return {}
+        if not text:
+            return {"report_description": None}
+        return {"report_description": text}
+
+    async def validate_report_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if not value:
+            return {"report_description": None}
+        text = str(value).strip()
+        if len(text) < 5 or not re.search(r"\w", text):
+            dispatcher.utter_message(response="utter_report_description_too_short")
+            return {"report_description": None}
+        if len(text) > 2000:
+            dispatcher.utter_message(response="utter_report_description_too_long")
+            return {"report_description": None}
+        slots: dict[str, Any] = {"report_description": text}
+        if not tracker.get_slot("report_submission_key"):
+            slots["report_submission_key"] = uuid.uuid4().hex
+        try:
+            preview = await self.client.report_preview(
+                {"description": text, "address": tracker.get_slot("report_address")}
+            )
+        except (ServiceUnavailableError, ServiceRefusedError):
+            return slots  # the category is then asked; nothing is lost
+        if preview["confident"] and not tracker.get_slot("report_category"):
+            slots["report_category"] = preview["categories"][0]["code"]
+        slots["report_urgency_guess"] = preview["urgency"]
+        if preview["urgency"] == "normal" and not tracker.get_slot("report_urgency"):
+            slots["report_urgency"] = "normal"
+        if preview.get("commune") and not tracker.get_slot("report_commune"):
+            slots["report_commune"] = preview["commune"]
+        return slots
+
+    # -- category ----------------------------------------------------------------------
+
+    async def extract_report_category(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        chosen = _entity(tracker, "report_category")
+        if chosen:
+            return {"report_category": chosen}
+        if not self._answering(tracker, "report_category"):
+            return {}
+        text = _text(tracker)
+        if not text:
+            return {"report_category": None}
+        try:
+            preview = await self.client.report_preview({"description": text})
+        except (ServiceUnavailableError, ServiceRefusedError):
+            return {"report_category": None}
+        if preview["categories"]:
+            return {"report_category": preview["categories"][0]["code"]}
+        if fold(text).strip() in {"khac", "cai khac", "loai khac", "linh vuc khac"}:
+            return {"report_category": "other"}
+        dispatcher.utter_message(response="utter_report_category_unclear")
+        return {"report_category": None}
+
+    # -- place -------------------------------------------------------------------------
+
+    async def extract_report_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        location = _location(tracker)
+        if location is None and not tracker.get_slot("report_address"):
+            # A photo taken with location on may give the place when none was given yet.
+            for attachment in _attachments(tracker):
+                gps = attachment.get("gps") or {}
+                if gps.get("latitude") is not None and gps.get("longitude") is not None:
+                    location = (float(gps["latitude"]), float(gps["longitude"]))
+                    dispatcher.utter_message(response="utter_report_place_from_photo")
+                    break
+        if location is not None and (
+            tracker.get_slot("requested_slot") == "report_address"
+            or not tracker.get_slot("report_address")
+        ):
+            latitude, longitude = location
+            return {
+                "report_address": f"Vị trí đã chia sẻ ({latitude:.5f}, {longitude:.5f})",
+                "report_latitude": latitude,
+                "report_longitude": longitude,
+            }
+        if not self._answering(tracker, "report_address"):
+            return {}
+        text = _text(tracker)
+        if len(text) < 3:
+            return {"report_address": None}
+        return {"report_address": text, "report_latitude": None, "report_longitude": None}
+
+    async def validate_report_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if not value:
+            return {"report_address": None}
+        slots: dict[str, Any] = {"report_address": str(value)[:500]}
+        if tracker.get_slot("report_latitude") is not None:
+            return slots
+        commune = _entity(tracker, "commune")
+        try:
+            preview = await self.client.report_preview(
+                {
+                    "description": tracker.get_slot("report_description") or "-",
+                    "address": str(value)[:500],
+                    "commune": commune,
+                }
+            )
+        except (ServiceUnavailableError, ServiceRefusedError):
+            return slots
+        if preview.get("commune"):
+            slots["report_commune"] = preview["commune"]
+        return slots
+
+    async def extract_report_commune(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if not self._answering(tracker, "report_commune"):
+            return {}
+        intent, _ = _intent(tracker)
+        if intent == "deny":  # "không rõ": the operations centre will place it
+            return {"report_commune": "không rõ"}
+        text = _entity(tracker, "commune") or _text(tracker)
+        if not text:
+            return {"report_commune": None}
+        try:
+            preview = await self.client.report_preview(
+                {"description": "-----", "commune": text[:80], "address": text[:500]}
+            )
+        except (ServiceUnavailableError, ServiceRefusedError):
+            return {"report_commune": "không rõ"}
+        if preview.get("commune"):
+            return {"report_commune": preview["commune"]}
+        dispatcher.utter_message(response="utter_report_commune_unknown", name=text[:80])
+        return {"report_commune": None}
+
+    # -- photos ------------------------------------------------------------------------
+
+    async def extract_report_photos(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        photos = [str(a["media_id"]) for a in _attachments(tracker)]
+        if not photos:
+            return {}
+        known = list(tracker.get_slot("report_photos") or [])
+        merged = list(dict.fromkeys(known + photos))[:10]
+        slots: dict[str, Any] = {"report_photos": merged}
+        if tracker.get_slot("report_photo_step") is None:
+            slots["report_photo_step"] = "done"
+        return slots
+
+    async def extract_report_photo_step(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if _attachments(tracker) or not self._answering(tracker, "report_photo_step"):
+            return {}
+        intent, _ = _intent(tracker)
+        if intent in {"deny", "affirm"} or fold(_text(tracker)).strip() in {"bo qua", "khong co"}:
+            return {"report_photo_step": "skipped"}
+        dispatcher.utter_message(response="utter_report_photo_expected")
+        return {"report_photo_step": None}
+
+    # -- urgency -----------------------------------------------------------------------
+
+    async def extract_report_urgency(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        chosen = _entity(tracker, "report_urgency")
+        if chosen in {"normal", "urgent"}:
+            return {"report_urgency": chosen}
+        if not self._answering(tracker, "report_urgency"):
+            return {}
+        intent, _ = _intent(tracker)
+        if intent == "affirm":
+            return {"report_urgency": "urgent"}
+        if intent == "deny":
+            return {"report_urgency": "normal"}
+        return {"report_urgency": None}
+
+    # -- confirmation ------------------------------------------------------------------
+
+    async def extract_report_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "report_confirmed":
+            return {}
+        follow = _entity(tracker, "report_follow")
+        if follow:
+            return {"report_follow": follow.upper(), "report_confirmed": True}
+        edit = _entity(tracker, "report_edit")
+        if edit == "report_description":
+            return {"report_description": None, "report_category": None}
+        if edit == "report_category":
+            return {"report_category": None}
+        if edit == "report_address":
+            return {
+                "report_address": None,
+                "report_commune": None,
+                "report_latitude": None,
+                "report_longitude": None,
+            }
+        if _entity(tracker, "report_urgency"):
+            return {}  # the urgency was changed from the summary; it is shown again
+        if not self._answering(tracker, "report_confirmed"):
+            return {}
+        intent, _ = _intent(tracker)
+        if intent == "affirm":
+            return {"report_confirmed": True}
+        dispatcher.utter_message(response="utter_report_what_to_change")
+        return {"report_confirmed": None}
+
+
+class ActionAskReportCategory(Action):
+    """Asks for the category with buttons: the service's best guesses, or every category."""
+
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    def name(self) -> str:
+        return "action_ask_report_category"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            preview = await self.client.report_preview(
+                {"description": tracker.get_slot("report_description") or "-----"}
+            )
+            choices = preview["categories"] or await self.client.report_categories()
+        except (ServiceUnavailableError, ServiceRefusedError):
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        buttons = [
+            {
+                "title": c["name"],
+                "payload": _payload("report_problem", {"report_category": c["code"]}),
+            }
+            for c in choices
+        ]
+        if not any(c["code"] == "other" for c in choices):
+            buttons.append(
+                {
+                    "title": "Lĩnh vực khác",
+                    "payload": _payload("report_problem", {"report_category": "other"}),
+                }
+            )
+        dispatcher.utter_message(response="utter_ask_report_category", buttons=buttons)
+        return []
+
+
+class ActionAskReportConfirmed(Action):
+    """Shows the summary to confirm, with a way to change each part, and any duplicate."""
+
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    def name(self) -> str:
+        return "action_ask_report_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        category = tracker.get_slot("report_category")
+        urgent = tracker.get_slot("report_urgency") == "urgent"
+        try:
+            preview = await self.client.report_preview(
+                {
+                    "description": tracker.get_slot("report_description") or "-----",
+                    "category": category,
+                    "address": tracker.get_slot("report_address"),
+                    "commune": tracker.get_slot("report_commune"),
+                    "latitude": tracker.get_slot("report_latitude"),
+                    "longitude": tracker.get_slot("report_longitude"),
+                }
+            )
+            names = {c["code"]: c["name"] for c in await self.client.report_categories()}
+        except (ServiceUnavailableError, ServiceRefusedError):
+            preview, names = {"duplicates": []}, {}
+        photos = len(tracker.get_slot("report_photos") or [])
+        lines = [
+            "Mình tóm tắt phản ánh của bạn:",
+            f"• Nội dung: {tracker.get_slot('report_description')}",
+            f"• Lĩnh vực: {names.get(category or '', 'chưa xác định')}",
+            f"• Địa điểm: {_place_label(tracker)}",
+            f"• Ảnh: {f'{photos} ảnh' if photos else 'không có'}",
+            f"• Mức độ: {'khẩn cấp' if urgent else 'bình thường'}",
+        ]
+        buttons = [{"title": "Gửi phản ánh", "payload": "/affirm"}]
+        duplicate = (preview.get("duplicates") or [None])[0]
+        if duplicate:
+            lines.append(
+                f"\nLưu ý: đã có phản ánh {duplicate['code']} về việc tương tự ở gần đó, "
+                f"đang ở trạng thái «{duplicate['state_label']}». Bạn có thể theo dõi phản ánh "
+                "đó thay vì gửi mới."
+            )
+            buttons.append(
+                {
+                    "title": f"Theo dõi {duplicate['code']}",
+                    "payload": _payload("report_problem", {"report_follow": duplicate["code"]}),
+                }
+            )
+        lines.append("\nThông tin đã đúng chưa ạ?")
+        buttons += [
+            {
+                "title": "Sửa nội dung",
+                "payload": _payload("report_problem", {"report_edit": "report_description"}),
+            },
+            {
+                "title": "Đổi lĩnh vực",
+                "payload": _payload("report_problem", {"report_edit": "report_category"}),
+            },
+            {
+                "title": "Sửa địa điểm",
+                "payload": _payload("report_problem", {"report_edit": "report_address"}),
+            },
+            {
+                "title": "Không khẩn cấp" if urgent else "Báo khẩn cấp",
+                "payload": _payload(
+                    "report_problem", {"report_urgency": "normal" if urgent else "urgent"}
+                ),
+            },
+            {"title": "Hủy phản ánh", "payload": "/cancel"},
+        ]
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return []
+
+
+def _reset() -> list[dict[str, Any]]:
+    return [SlotSet(slot, None) for slot in REPORT_SLOTS]
+
+
+class ActionSubmitReport(Action):
+    """Files the confirmed report (or follows the duplicate chosen) and gives its code."""
+
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    def name(self) -> str:
+        return "action_submit_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        citizen = citizen_of(tracker)
+        follow = tracker.get_slot("report_follow")
+        try:
+            if follow:
+                report = await self.client.follow_report(follow, citizen, channel_of(tracker))
+                dispatcher.utter_message(
+                    response="utter_report_following",
+                    code=report["code"],
+                    state_label=report["state_label"],
+                )
+                return _reset()
+            commune = tracker.get_slot("report_commune")
+            report = await self.client.submit_report(
+                {
+                    "submission_key": tracker.get_slot("report_submission_key") or uuid.uuid4().hex,
+                    "citizen": citizen,
+                    "channel": channel_of(tracker),
+                    "description": tracker.get_slot("report_description"),
+                    "category": tracker.get_slot("report_category"),
+                    "urgency": tracker.get_slot("report_urgency") or "normal",
+                    "address": tracker.get_slot("report_address"),
+                    "commune": None if commune == "không rõ" else commune,
+                    "latitude": tracker.get_slot("report_latitude"),
+                    "longitude": tracker.get_slot("report_longitude"),
+                    "photos": tracker.get_slot("report_photos") or [],
+                }
+            )
+        except ServiceUnavailableError:
+            # Nothing is lost: the form's slots stay, and the same key files one report.
+            dispatcher.utter_message(response="utter_report_submit_failed")
+            return []
+        except ServiceRefusedError as exc:
+            dispatcher.utter_message(text=exc.message)
+            return _reset()
+        dispatcher.utter_message(
+            response="utter_report_submitted",
+            code=report["code"],
+            agency_name=report.get("agency_name") or "Trung tâm IOC Huế",
+            deadline_line=f"\nHạn xử lý: {report['deadline_label']}."
+            if report.get("deadline_label")
+            else "",
+        )
+        return _reset()
+
+
+class ActionCancelReport(Action):
+    """Stops the report form and forgets the draft."""
+
+    def name(self) -> str:
+        return "action_cancel_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_report_cancelled")
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *_reset()]
+
+
+def _status_text(report: dict[str, Any]) -> str:
+    lines = [
+        f"Phản ánh {report['code']}"
+        + (f" ({report['category_name']})" if report.get("category_name") else "")
+    ]
+    lines.append(f"Tình trạng: {report['state_label']}.")
+    if report.get("agency_name"):
+        lines.append(f"Đơn vị xử lý: {report['agency_name']}.")
+    if report.get("open") and report.get("deadline_label"):
+        lines.append(f"Hạn xử lý: {report['deadline_label']}.")
+    if report.get("latest_reply"):
+        lines.append(f"Trả lời gần nhất: {report['latest_reply']}")
+    if report.get("rating"):
+        lines.append(f"Bạn đã đánh giá: {report['rating']}/5 sao.")
+    return "\n".join(lines)
+
+
+def _after_resolution_buttons(code: str) -> list[dict[str, str]]:
+    buttons = [
+        {
+            "title": f"{n} sao",
+            "payload": _payload("rate_report", {"report_code": code, "rating": str(n)}),
+        }
+        for n in (5, 4, 3, 2, 1)
+    ]
+    buttons.append(
+        {"title": "Chưa xử lý xong", "payload": _payload("reopen_report", {"report_code": code})}
+    )
+    return buttons
+
+
+class ActionCheckReportStatus(Action):
+    """Tells a report's state and the agency's latest reply — only to its reporter or followers."""
+
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    def name(self) -> str:
+        return "action_check_report_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        citizen = citizen_of(tracker)
+        code = _entity(tracker, "report_code")
+        try:
+            if code:
+                report = await self.client.citizen_report(code.upper(), citizen)
+            else:
+                mine = await self.client.citizen_reports(citizen)
+                if not mine:
+                    dispatcher.utter_message(response="utter_report_none_yet")
+                    return []
+                report = mine[0]
+                if len(mine) > 1:
+                    dispatcher.utter_message(
+                        response="utter_report_pick",
+                        buttons=[
+                            {
+                                "title": f"{r['code']} – {r['state_label']}",
+                                "payload": _payload(
+                                    "check_report_status", {"report_code": r["code"]}
+                                ),
+                            }
+                            for r in mine[:5]
+                        ],
+                    )
+                    return []
+        except ServiceUnavailableError:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        except ServiceRefusedError as exc:
+            dispatcher.utter_message(text=exc.message)
+            return []
+        buttons = _after_resolution_buttons(report["code"]) if report["state"] == "resolved" else []
+        dispatcher.utter_message(text=_status_text(report), buttons=buttons)
+        return []
+
+
+async def _resolved_report(client: ServiceClient, tracker: Tracker) -> str | None:
+    """The report a rating or reopening is about: named, or the citizen's latest resolved one."""
+    code = _entity(tracker, "report_code")
+    if code:
+        return code.upper()
+    for report in await client.citizen_reports(citizen_of(tracker)):
+        if report["state"] == "resolved":
+            return str(report["code"])
+    return None
+
+
+class ActionRateReport(Action):
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    def name(self) -> str:
+        return "action_rate_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        raw = _entity(tracker, "rating")
+        rating = int(raw) if raw and raw.isdigit() else rating_in(_text(tracker))
+        if rating is None or not 1 <= rating <= 5:
+            dispatcher.utter_message(response="utter_report_rating_unclear")
+            return []
+        try:
+            code = await _resolved_report(self.client, tracker)
+            if code is None:
+                dispatcher.utter_message(response="utter_report_nothing_to_rate")
+                return []
+            await self.client.rate_report(code, citizen_of(tracker), rating)
+        except ServiceUnavailableError:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        except ServiceRefusedError as exc:
+            dispatcher.utter_message(text=exc.message)
+            return []
+        dispatcher.utter_message(response="utter_report_rated", code=code, rating=rating)
+        return []
+
+
+class ActionReopenReport(Action):
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    def name(self) -> str:
+        return "action_reopen_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        reason = _text(tracker) or "Người dân báo sự việc chưa được xử lý xong."
+        try:
+            code = await _resolved_report(self.client, tracker)
+            if code is None:
+                dispatcher.utter_message(response="utter_report_nothing_to_reopen")
+                return []
+            await self.client.reopen_report(code, citizen_of(tracker), reason)
+        except ServiceUnavailableError:
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        except ServiceRefusedError as exc:
+            dispatcher.utter_message(text=exc.message)
+            return []
+        dispatcher.utter_message(response="utter_report_reopened", code=code)
+        return []

@@ -1,0 +1,222 @@
+"""The report form's actions against a local HTTP stand-in of the service's internal API.
+
+The real internal API is tested in tests/service/reports/test_internal_api.py, and the whole
+chain (Rasa, actions, service) in tests/e2e/test_assistant.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Thread
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.reports import (
+    ActionCheckReportStatus,
+    ActionSubmitReport,
+    ValidateReportForm,
+    citizen_of,
+    is_descriptive,
+    rating_in,
+)
+from actions.service_client import ServiceClient
+
+PREVIEW = {
+    "categories": [{"code": "street_lighting", "name": "Chiếu sáng công cộng"}],
+    "confident": True,
+    "urgency": "normal",
+    "commune": "Thuận Hóa",
+    "duplicates": [],
+}
+FILED = {"code": "PA-2026-000042", "agency_name": "Ủy ban nhân dân phường Thuận Hóa",
+         "deadline_label": "17:00 ngày 02/12/2026", "state": "assigned"}  # fmt: skip
+
+
+class InternalApi:
+    """Answers the internal report endpoints; records what it was sent."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str, Any]] = []
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null")
+                outer.received.append((method, self.path, body, self.headers.get("Authorization")))
+                status, answer = outer.respond(method, self.path)
+                data = json.dumps(answer, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._answer("GET")
+
+            def do_POST(self) -> None:
+                self._answer("POST")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def respond(self, method: str, path: str) -> tuple[int, Any]:
+        if self.status >= 500:
+            return self.status, {"error": {"code": "internal", "message": "Lỗi"}}
+        if path.endswith("/reports/preview"):
+            return 200, PREVIEW
+        if method == "POST" and path == "/api/v1/internal/reports":
+            return 201, FILED
+        if path.startswith("/api/v1/internal/reports/PA-2026-999999"):
+            message = "Mình không tìm thấy phản ánh PA-2026-999999 trong các phản ánh bạn đã gửi."
+            return 404, {"error": {"code": "report_not_found", "message": message}}
+        return 404, {"error": {"code": "not_found", "message": "Không tìm thấy."}}
+
+
+@pytest.fixture
+def api() -> Iterator[InternalApi]:
+    stand_in = InternalApi()
+    thread = Thread(target=stand_in.server.serve_forever, daemon=True)
+    thread.start()
+    yield stand_in
+    stand_in.server.shutdown()
+
+
+def tracker(
+    text: str,
+    intent: str,
+    *,
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    metadata: dict[str, Any] | None = None,
+    confidence: float = 0.95,
+) -> Tracker:
+    return Tracker(
+        sender_id="web:" + "a" * 32,
+        slots=slots or {},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": entities or [],
+        },
+        events=[{"event": "user", "text": text, "metadata": metadata or {}}],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "report_form"},
+        latest_action_name="action_listen",
+    )
+
+
+def test_a_first_message_describes_a_problem_only_when_it_says_what_happened() -> None:
+    assert is_descriptive("đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi")
+    assert is_descriptive("rac u dong dau kiet 12")
+    assert not is_descriptive("tôi muốn phản ánh")
+    assert not is_descriptive("ad oi cho tui gui phan anh voi")
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [("5 sao", 5), ("cho 4* nha", 4), ("năm sao luôn", 5), ("ba điểm thôi", 3),
+     ("PA-2026-000123 được 2 sao", 2), ("tốt lắm", None), ("9 sao", None)],
+)  # fmt: skip
+def test_a_rating_is_read_from_digits_or_words(text: str, score: int | None) -> None:
+    assert rating_in(text) == score
+
+
+def test_the_citizen_is_the_gateway_sender_id() -> None:
+    assert citizen_of(tracker("x", "greet")) == "web:" + "a" * 32
+
+
+@pytest.mark.asyncio
+async def test_the_first_message_fills_description_category_urgency_and_commune(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    text = "đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi"
+    dispatcher = CollectingDispatcher()
+    events = await form.run(dispatcher, tracker(text, "report_problem"), {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_description"] == text
+    assert slots["report_category"] == "street_lighting"
+    assert slots["report_urgency"] == "normal" and slots["report_commune"] == "Thuận Hóa"
+    assert len(slots["report_submission_key"]) == 32
+    # The action server's key goes with every internal call.
+    assert api.received[0][3] == "Bearer dev-internal-token-change-me"
+
+
+@pytest.mark.asyncio
+async def test_a_question_mid_form_is_left_to_the_digression_rules(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    asked = tracker(
+        "làm căn cước mất bao lâu",
+        "ask_procedure_time",
+        slots={"requested_slot": "report_address", "report_description": "rác ứ đọng"},
+    )
+    events = await form.run(CollectingDispatcher(), asked, {"forms": {}})
+    assert not [e for e in events if e["event"] == "slot" and e["name"] == "report_address"]
+
+
+@pytest.mark.asyncio
+async def test_a_shared_location_is_the_place(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    shared = tracker(
+        "đây nè",
+        "inform_place",
+        slots={"requested_slot": "report_address", "report_description": "cây ngã"},
+        metadata={"location": {"latitude": 16.4637, "longitude": 107.5909}},
+    )
+    events = await form.run(CollectingDispatcher(), shared, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_address"] == "Vị trí đã chia sẻ (16.46370, 107.59090)"
+    assert (slots["report_latitude"], slots["report_longitude"]) == (16.4637, 107.5909)
+
+
+CONFIRMED = {
+    "report_description": "Đèn đường tắt", "report_category": "street_lighting",
+    "report_address": "Kiệt 45 Phan Đình Phùng", "report_commune": "Thuận Hóa",
+    "report_urgency": "normal", "report_confirmed": True, "report_submission_key": "k" * 32,
+}  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_a_confirmed_report_is_filed_with_its_key_and_the_draft_cleared(api) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitReport(ServiceClient(api.url)).run(
+        dispatcher, tracker("/affirm", "affirm", slots=CONFIRMED), {}
+    )
+    [(_, _, body, _)] = [r for r in api.received if r[0] == "POST"]
+    assert body["submission_key"] == "k" * 32 and body["citizen"] == "web:" + "a" * 32
+    assert dispatcher.messages[0]["response"] == "utter_report_submitted"
+    assert dispatcher.messages[0]["code"] == "PA-2026-000042"
+    assert {e["name"] for e in events if e["value"] is None} >= set(CONFIRMED)
+
+
+@pytest.mark.asyncio
+async def test_when_the_service_is_down_the_draft_is_kept_to_send_again(api) -> None:
+    api.status = 503
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitReport(ServiceClient(api.url)).run(
+        dispatcher, tracker("/affirm", "affirm", slots=CONFIRMED), {}
+    )
+    assert events == []
+    assert dispatcher.messages[0]["response"] == "utter_report_submit_failed"
+
+
+@pytest.mark.asyncio
+async def test_someone_elses_report_is_not_shown(api) -> None:
+    dispatcher = CollectingDispatcher()
+    asked = tracker(
+        "PA-2026-999999 tới đâu rồi",
+        "check_report_status",
+        entities=[{"entity": "report_code", "value": "PA-2026-999999"}],
+    )
+    await ActionCheckReportStatus(ServiceClient(api.url)).run(dispatcher, asked, {})
+    assert dispatcher.messages[0]["text"].startswith("Mình không tìm thấy phản ánh PA-2026-999999")
