@@ -194,8 +194,6 @@ def submit(body: SubmitIn, factory: SessionFactoryDep) -> dict[str, Any]:
         return _summary(report, catalog)
 
 
-
-
 def _citizen_report(session: Session, code: str, citizen: str) -> Report:
     report = session.scalars(select(Report).where(Report.code == code.strip().upper())).first()
     # The same answer whether the report does not exist or is someone else's.
