@@ -38,8 +38,11 @@ TEST_FILES = {
 }
 
 
+CONFIG = ROOT / "config.yml"
+
+
 def chosen_config() -> dict:
-    return yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
 
 
 def _replace_tokenizer(config: dict, tokenizer: dict) -> dict:
@@ -257,7 +260,13 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--variants", nargs="*", default=None)
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "nlu.md"))
+    parser.add_argument(
+        "--config", default=None, help="the 'chosen' pipeline file (to try a candidate)"
+    )
     args = parser.parse_args()
+    if args.config:
+        global CONFIG
+        CONFIG = Path(args.config)
     seeds = list(range(1, args.seeds + 1))
     nlu = load_data(str(ROOT / "data" / "nlu"))
     training_texts = {fold(m.get("text")).strip() for m in nlu.intent_examples}

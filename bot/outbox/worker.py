@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+import bot.models  # noqa: F401  (every table, so the message's report foreign key resolves)
 from bot.db import utcnow
 from bot.outbox.models import Channel, Delivery, OutboxMessage
 from bot.outbox.senders import DeliveryError, Sender
@@ -85,7 +86,11 @@ def deliver_due(
             try:
                 if sender is None:
                     raise DeliveryError(f"no sender configured for {message.channel.value}")
-                sender.send(message.target, message.subject, message.body)
+                # The id lets a receiver drop a repeat: delivery is at least once (a worker
+                # that dies after sending but before recording it sends it again).
+                sender.send(
+                    message.target, message.subject, {**message.body, "delivery_id": message.id}
+                )
             except DeliveryError as exc:
                 message.last_error = str(exc)[:2000]
                 if message.attempts >= MAX_ATTEMPTS:

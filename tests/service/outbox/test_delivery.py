@@ -124,7 +124,7 @@ def test_a_failing_webhook_is_retried_with_backoff_until_it_succeeds(factory):
         assert (done.status, done.attempts, done.last_error) == (Delivery.SENT, 3, None)
         assert len(receiver.received) == 3
         headers, raw = receiver.received[-1]
-        assert json.loads(raw) == body
+        assert json.loads(raw) == {**body, "delivery_id": message_id}
         expected = hmac.new(
             SECRET.encode(), headers[TIMESTAMP_HEADER].encode() + b"." + raw, hashlib.sha256
         ).hexdigest()
