@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     webhook_signing_secret: SecretStr = SecretStr("dev-webhook-secret-change-me")
     telegram_bot_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
+    # The citizens' Telegram bot (the same token): webhook mode checks this secret token
+    # (X-Telegram-Bot-Api-Secret-Token; letters, digits, _ and -, 1–256 characters);
+    # unset, `hue-s telegram poll` uses long polling (development).
+    telegram_webhook_secret: SecretStr | None = None
+    # Messages one Telegram user may send per minute before being asked to slow down.
+    telegram_messages_per_minute: int = Field(default=20, ge=1)
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
     # The action server's key to the service's internal API (/api/v1/internal/…): it files
     # reports and reads their status on a citizen's behalf. At least 16 characters in
