@@ -83,6 +83,24 @@ def _record_outcome(
         session.commit()
 
 
+def merge_custom(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa sends a response's ``custom`` part as a separate message; put it back.
+
+    A response such as the report form's "where is it?" carries text, buttons and
+    ``custom: {request_location: true}``; channels render them as one message.
+    """
+    merged: list[dict[str, Any]] = []
+    for reply in replies:
+        only_custom = reply.get("custom") is not None and not any(
+            reply.get(k) for k in ("text", "buttons", "image", "attachment")
+        )
+        if only_custom and merged and merged[-1].get("custom") is None:
+            merged[-1] = {**merged[-1], "custom": reply["custom"]}
+        else:
+            merged.append(reply)
+    return merged
+
+
 async def handle_message(
     *, session_factory: sessionmaker[Session], rasa: RasaClient, inbound: Inbound
 ) -> list[dict[str, Any]]:
@@ -94,11 +112,13 @@ async def handle_message(
     message_id = await anyio.to_thread.run_sync(record_inbound, session_factory, inbound)
     metadata = {**inbound.metadata, "channel": inbound.channel, "message_id": message_id}
     try:
-        replies = await rasa.send(
-            sender_id=inbound.sender_id,
-            text=inbound.text,
-            metadata=metadata,
-            message_id=str(message_id),
+        replies = merge_custom(
+            await rasa.send(
+                sender_id=inbound.sender_id,
+                text=inbound.text,
+                metadata=metadata,
+                message_id=str(message_id),
+            )
         )
     except RasaUnavailableError as exc:
         log.warning("assistant_unavailable", message_id=message_id, error=str(exc))

@@ -220,3 +220,48 @@ async def test_someone_elses_report_is_not_shown(api) -> None:
     )
     await ActionCheckReportStatus(ServiceClient(api.url)).run(dispatcher, asked, {})
     assert dispatcher.messages[0]["text"].startswith("Mình không tìm thấy phản ánh PA-2026-999999")
+
+
+@pytest.mark.asyncio
+async def test_changing_the_place_from_the_summary_clears_it_to_be_asked_again(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    edit = tracker(
+        '/report_problem{"report_edit":"report_address"}',
+        "report_problem",
+        slots={**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed"},
+        entities=[{"entity": "report_edit", "value": "report_address"}],
+    )
+    events = await form.run(CollectingDispatcher(), edit, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_address"] is None and slots["report_commune"] is None
+    assert slots.get("report_confirmed") is None
+
+
+@pytest.mark.asyncio
+async def test_following_a_duplicate_confirms_without_filing_a_new_report(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    follow = tracker(
+        '/report_problem{"report_follow":"PA-2026-000007"}',
+        "report_problem",
+        slots={**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed"},
+        entities=[{"entity": "report_follow", "value": "pa-2026-000007"}],
+    )
+    events = await form.run(CollectingDispatcher(), follow, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert (slots["report_follow"], slots["report_confirmed"]) == ("PA-2026-000007", True)
+
+
+@pytest.mark.asyncio
+async def test_a_deny_on_the_summary_asks_what_to_change(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    dispatcher = CollectingDispatcher()
+    no = tracker(
+        "không đúng",
+        "deny",
+        slots={**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed"},
+    )
+    events = await form.run(dispatcher, no, {"forms": {}})
+    assert dispatcher.messages[0]["response"] == "utter_report_what_to_change"
+    assert {"event": "slot", "name": "report_confirmed", "value": None} in [
+        {k: e[k] for k in ("event", "name", "value")} for e in events if e["event"] == "slot"
+    ]

@@ -182,3 +182,17 @@ def test_unknown_route_is_a_vietnamese_404(client: TestClient):
 def test_openapi_documents_the_chat_endpoint(client: TestClient):
     schema = client.get("/openapi.json").json()
     assert "/api/v1/chat" in schema["paths"]
+
+
+def test_a_responses_custom_part_comes_with_its_text(client: TestClient, fake_rasa):
+    # Rasa sends a response's `custom` as a message of its own; the gateway puts it back.
+    fake_rasa.handler = lambda body: [
+        {"text": "Sự việc ở đâu ạ?"},
+        {"custom": {"request_location": True}},
+        {"text": "Thêm một câu."},
+    ]
+    replies = client.post("/api/v1/chat", json={"text": "đèn đường tắt"}).json()["replies"]
+    assert [(r["text"], r["custom"]) for r in replies] == [
+        ("Sự việc ở đâu ạ?", {"request_location": True}),
+        ("Thêm một câu.", None),
+    ]
