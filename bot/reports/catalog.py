@@ -8,9 +8,10 @@ which triages. The decision and its reason are returned to be stored on the repo
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from vitext import fold
 from vitext.lexicon import ABBREVIATIONS
 
 CATALOG_DIR = ROOT / "data" / "catalog"
+EXAMPLES_FILE = "report_examples.yml"  # labelled citizens' texts for the model (optional)
 ANY_COMMUNE = "*"
 Urgency = Literal["normal", "urgent"]
 
@@ -174,6 +176,89 @@ def _find(
     return found
 
 
+# -- a statistical guess when no keyword matches -------------------------------------------
+#
+# A multinomial Naive Bayes over the words of `_words` (accent-free, lower-case,
+# abbreviations expanded, "bị/đã/đang" dropped): unigrams and bigrams within a clause, each
+# counted once per text. A feature seen in more than `_SPREAD` categories is ignored: with a
+# few hundred training texts, words such as "đường", "nhà" or street names otherwise decide
+# more than the words that name the problem. Trained when the catalogue loads, from each
+# category's keywords (one text each), name and description, and from the labelled citizens'
+# texts of data/catalog/report_examples.yml. Settings chosen by 5-fold cross-validation on
+# those texts (bench/report_classification.py, docs/benchmarks/classification.md).
+
+_ALPHA = 0.5  # Laplace smoothing
+_SPREAD = 3  # features seen in more categories than this are ignored
+GUESS_AT = 0.7  # posterior from which a model guess is returned at all
+SURE_AT = 0.9  # posterior from which it is returned alone (preview: "confident")
+_GUESS_CHOICES = 3  # a guess below SURE_AT comes with the runners-up, for the buttons
+
+
+def _features(words: list[_Word]) -> list[str]:
+    """Unigrams and in-clause bigrams of the folded words, each once."""
+    found: list[str] = []
+    previous = ""
+    for word in words:
+        if not word.plain:
+            previous = ""
+        elif not word.filler:
+            found.append(word.plain)
+            if previous:
+                found.append(f"{previous} {word.plain}")
+            previous = word.plain
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class CategoryModel:
+    """Multinomial Naive Bayes with a uniform prior over `_features`."""
+
+    log_likelihood: dict[str, dict[str, float]]  # category → feature → log P(feature | c)
+    log_unseen: dict[str, float]  # log P(feature | c) of a known feature never seen with c
+
+    @classmethod
+    def train(
+        cls, documents: list[tuple[str, str]], *, alpha: float = _ALPHA, spread: int = _SPREAD
+    ) -> CategoryModel:
+        """From (text, category code) pairs."""
+        counts: dict[str, dict[str, int]] = {}
+        for text, code in documents:
+            bag = counts.setdefault(code, {})
+            for feature in _features(_words(text)):
+                bag[feature] = bag.get(feature, 0) + 1
+        spreads: dict[str, int] = {}
+        for bag in counts.values():
+            for feature in bag:
+                spreads[feature] = spreads.get(feature, 0) + 1
+        vocabulary = {f for f, n in spreads.items() if n <= spread}
+        log_likelihood: dict[str, dict[str, float]] = {}
+        log_unseen: dict[str, float] = {}
+        for code, bag in counts.items():
+            kept = {f: n for f, n in bag.items() if f in vocabulary}
+            total = sum(kept.values()) + alpha * len(vocabulary)
+            log_likelihood[code] = {f: math.log((n + alpha) / total) for f, n in kept.items()}
+            log_unseen[code] = math.log(alpha / total)
+        return cls(log_likelihood, log_unseen)
+
+    def probabilities(self, text: str) -> list[tuple[str, float]]:
+        """Posterior of each category, best first (ties by code); [] if no feature is known."""
+        features = [
+            f
+            for f in _features(_words(text))
+            if any(f in bag for bag in self.log_likelihood.values())
+        ]
+        if not features:
+            return []
+        scores = {
+            code: sum(bag.get(f, self.log_unseen[code]) for f in features)
+            for code, bag in self.log_likelihood.items()
+        }
+        top = max(scores.values())
+        weights = {code: math.exp(score - top) for code, score in scores.items()}
+        total = sum(weights.values())
+        return sorted(((c, w / total) for c, w in weights.items()), key=lambda cp: (-cp[1], cp[0]))
+
+
 @dataclass(frozen=True)
 class ReportCatalog:
     categories: dict[str, Category]
@@ -181,6 +266,7 @@ class ReportCatalog:
     rules: dict[tuple[str, str], tuple[str, str]]  # (category, commune) → (agency, reason)
     fallback: tuple[str, str]
     urgent_when_any: tuple[str, ...]
+    model: CategoryModel | None = None  # the guess when no keyword matches; see `classify`
 
     @classmethod
     def load(cls, directory: Path = CATALOG_DIR) -> ReportCatalog:
@@ -232,7 +318,26 @@ class ReportCatalog:
             urgent_when_any=tuple(raw_categories.get("urgent_when_any") or ()),
         )
         catalog._check()
-        return catalog
+        examples_file = directory / EXAMPLES_FILE
+        examples = (
+            [(e["text"], e["category"]) for e in read(EXAMPLES_FILE)["texts"]]
+            if examples_file.exists()
+            else []
+        )
+        return catalog.with_model(examples)
+
+    def with_model(self, examples: list[tuple[str, str]]) -> ReportCatalog:
+        """This catalogue with a model trained on its categories and (text, code) examples."""
+        unknown = {code for _, code in examples} - set(self.categories)
+        if unknown:
+            raise ValueError(f"report examples name unknown categories: {sorted(unknown)}")
+        documents = [
+            (text, c.code)
+            for c in self.categories.values()
+            for text in (*c.keywords, c.name, c.description)
+            if text
+        ]
+        return replace(self, model=CategoryModel.train(documents + examples))
 
     def _check(self) -> None:
         for (category, _), (agency, _) in self.rules.items():
@@ -264,6 +369,14 @@ class ReportCatalog:
         category does not count ("rác" inside "song chắn rác" is drainage, not waste).
         Ties go to the category with the longest keyword found, then to the one mentioned
         first (people name the main problem first), then to catalogue order.
+
+        When no keyword matches, the model (`CategoryModel`) may guess; a guess scores 0, so
+        callers can tell it from a keyword match (score ≥ 1). Its posterior decides what is
+        returned: from `SURE_AT`, the category alone (the preview calls a lone result
+        "confident" and the chat takes it without asking); from `GUESS_AT`, the category and
+        its runners-up, all scored 0 (the tie makes the preview not confident, so the chat
+        asks with these as buttons, while `submit_report` files the first); below, nothing
+        (a wrong category is worse than none: the citizen is asked to choose among all).
         """
         found = _find(_words(text), {c.code: c.keywords for c in self.categories.values()})
         matched: dict[str, set[str]] = {}
@@ -280,7 +393,17 @@ class ReportCatalog:
         scores = {code: sum(len(_phrase(k)) for k in ks) for code, ks in matched.items()}
         longest = {code: max(len(_phrase(k)) for k in ks) for code, ks in matched.items()}
         ranked = sorted(scores, key=lambda c: (-scores[c], -longest[c], first[c], order[c]))
-        return [(self.categories[code], scores[code]) for code in ranked]
+        if ranked or self.model is None:
+            return [(self.categories[code], scores[code]) for code in ranked]
+        return self._guess(self.model, text)
+
+    def _guess(self, model: CategoryModel, text: str) -> list[tuple[Category, int]]:
+        """The model's guess for a text no keyword matched: see `classify`."""
+        posteriors = model.probabilities(text)
+        if not posteriors or posteriors[0][1] < GUESS_AT:
+            return []
+        choices = 1 if posteriors[0][1] >= SURE_AT else _GUESS_CHOICES
+        return [(self.categories[code], 0) for code, _ in posteriors[:choices]]
 
     def urgency(self, text: str, category: Category | None) -> Urgency:
         """Urgent when the text describes danger to people (the category's or any)."""

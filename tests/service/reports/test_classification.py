@@ -2,7 +2,9 @@
 
 The floors guard against regressions of `ReportCatalog.classify` on the benchmark sets
 (bench/report_classification.py, docs/benchmarks/classification.md). The held-out set was
-never used for tuning; its floor sits a few points below the measured 81.9 % (59/72).
+never used for tuning nor training; its floor sits a few points below the measured 88.9 %
+(64/72, keywords + the model's guess; 81.9 % with keywords only). The tuning set is the
+model's training data (data/catalog/report_examples.yml), so its floor is in-sample.
 The unit tests use a small catalogue built here, so they do not depend on the keyword lists.
 """
 
@@ -14,6 +16,10 @@ import pytest
 import yaml
 
 from bot.reports.catalog import (
+    CATALOG_DIR,
+    EXAMPLES_FILE,
+    GUESS_AT,
+    SURE_AT,
     Category,
     Deadline,
     ReportCatalog,
@@ -23,8 +29,8 @@ from bot.reports.catalog import (
 ROOT = Path(__file__).resolve().parents[3]
 HELDOUT = ROOT / "tests" / "reports" / "heldout_report_texts.yml"
 TUNING = ROOT / "bench" / "report_texts.yml"
-HELDOUT_FLOOR = 0.77  # measured 0.819 (59/72)
-TUNING_FLOOR = 0.95  # measured 0.989 (175/177)
+HELDOUT_FLOOR = 0.85  # measured 0.889 (64/72)
+TUNING_FLOOR = 0.95  # measured 0.994 (176/177), in-sample
 
 
 def accuracy(catalog: ReportCatalog, path: Path) -> float:
@@ -191,3 +197,83 @@ def test_urgency_uses_the_same_matching() -> None:
 def test_ambiguous_but_decidable_reports(text, category):
     ranked = default_catalog().classify(text)
     assert ranked and ranked[0][0].code == category
+
+
+# --- the model's guess when no keyword matches ----------------------------------------------
+
+
+@pytest.fixture
+def guessing() -> ReportCatalog:
+    catalog = small_catalog({"lighting": ["đèn"], "drainage": ["cống nghẹt"], "trees": ["cây"]})
+    return catalog.with_model(
+        [
+            ("kiệt tối om, đi té hoài", "lighting"),
+            ("tối thui cả xóm", "lighting"),
+            ("cả kiệt tối om", "lighting"),
+            ("mưa xuống là ngập", "drainage"),
+            ("nước ngập tới gối", "drainage"),
+            ("ngập cả xóm sau mưa", "drainage"),
+            ("cành gãy đè lên mái nhà", "trees"),
+            ("gốc mục sắp ngã", "trees"),
+        ]
+    )
+
+
+def test_a_text_without_keyword_gets_the_models_category_alone_when_sure(
+    guessing: ReportCatalog,
+) -> None:
+    assert guessing.model is not None
+    assert guessing.model.probabilities("kiet toi om")[0][1] >= SURE_AT
+    # score 0: a guess, not a keyword match; alone, so the preview calls it confident
+    assert codes(guessing, "kiet toi om") == [("lighting", 0)]
+    assert codes(guessing, "mưa là ngập") == [("drainage", 0)]
+
+
+def test_a_less_sure_guess_comes_with_its_runners_up_so_the_citizen_chooses(
+    guessing: ReportCatalog,
+) -> None:
+    assert guessing.model is not None
+    assert GUESS_AT <= guessing.model.probabilities("tối, ngập")[0][1] < SURE_AT
+    ranked = codes(guessing, "tối, ngập")
+    assert ranked[0] == ("drainage", 0)
+    assert len(ranked) > 1 and {score for _, score in ranked} == {0}  # a tie: not confident
+
+
+@pytest.mark.parametrize("text", ["asdf qwer zxcv", "xóm", "cả xóm", "tối ngập gãy", "ok"])
+def test_gibberish_or_an_unsure_guess_gets_no_category(guessing: ReportCatalog, text: str) -> None:
+    assert codes(guessing, text) == []
+
+
+def test_keyword_matches_still_win_over_the_model(guessing: ReportCatalog) -> None:
+    # every other word says drainage, but "đèn" is a keyword of lighting
+    assert codes(guessing, "đèn, mưa xuống là ngập tới gối") == [("lighting", 1)]
+    assert codes(guessing, "cây, kiệt tối om") == [("trees", 1)]
+
+
+def test_the_model_is_deterministic() -> None:
+    one, two = ReportCatalog.load(), ReportCatalog.load()
+    assert one.model == two.model
+    text = "trời mưa to nước tràn vô nhà, cả xóm lội bì bõm"
+    assert [(c.code, s) for c, s in one.classify(text)] == [
+        (c.code, s) for c, s in two.classify(text)
+    ]
+    assert one.model is not None and one.model.probabilities(text) == one.model.probabilities(text)
+
+
+def test_a_catalogue_without_examples_trains_on_its_keywords_only(tmp_path: Path) -> None:
+    for name in ("report_categories.yml", "agencies.yml", "routing_rules.yml"):
+        (tmp_path / name).write_text((CATALOG_DIR / name).read_text("utf-8"), "utf-8")
+    catalog = ReportCatalog.load(tmp_path)
+    assert catalog.model is not None and catalog.model != default_catalog().model
+
+
+def test_examples_must_name_known_categories() -> None:
+    with pytest.raises(ValueError, match="unknown categories"):
+        small_catalog({"a": ["x"]}).with_model([("y", "nope")])
+
+
+def test_the_examples_are_the_tuning_set_and_share_no_text_with_the_held_out_set() -> None:
+    examples = yaml.safe_load((CATALOG_DIR / EXAMPLES_FILE).read_text("utf-8"))["texts"]
+    assert examples == yaml.safe_load(TUNING.read_text("utf-8"))["texts"]
+    held_out = {t["text"] for t in yaml.safe_load(HELDOUT.read_text("utf-8"))["texts"]}
+    assert not held_out & {t["text"] for t in examples}
