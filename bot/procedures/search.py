@@ -9,7 +9,10 @@ Two stages, so that SQLite and PostgreSQL give the same answers:
    they are in the whole catalogue, word pairs that occur together in the name, how much of
    the name the query covers, and a penalty for special variants (foreign element, mobile
    registration, central-level, re-issue…) the query did not ask for, so that "khai sinh"
-   finds "Thủ tục đăng ký khai sinh" rather than one of its variants.
+   finds "Thủ tục đăng ký khai sinh" rather than one of its variants — and a bonus for the
+   variant it names ("cấp lại", "quốc tế"), so that the sibling asked for wins. Citizens'
+   aliases are analysed like queries, so "mất sổ đỏ" meets the alias "mất sổ đỏ" in the
+   same official words.
 
 The words citizens use (sổ đỏ, cccd, bằng lái, hộ khẩu…) are mapped to the official words
 by data/catalog/procedure_synonyms.yml; abbreviations come from vitext.lexicon.
@@ -39,22 +42,26 @@ from vitext.lexicon import ABBREVIATIONS
 
 LEXICON_FILE = ROOT / "data" / "catalog" / "procedure_synonyms.yml"
 POOL = 150  # candidates taken from the full-text index
-MATCH_THRESHOLD = 0.4  # below this the best hit is not a match
+MATCH_THRESHOLD = 0.43  # below this the best hit is not a match
 AMBIGUITY_MARGIN = 0.06  # hits this close to the best are offered as alternatives
 VARIANT_PENALTY = 0.15
+VARIANT_BONUS = 0.1  # for a variant the query names in full
 MINISTRY_ONLY_PENALTY = 0.05
 QUERY_WEIGHT = 0.5  # share of the query's weight found in the name
 NAME_COVERAGE_WEIGHT = 0.35  # share of the name's weight the query covers
 PAIR_WEIGHT = 0.6  # query word pairs that occur together in the name
 FIELD_WEIGHT = 0.3
 COMMON_SHARE = 0.2
-ALIAS_FACTOR = 0.95  # an alias counts a little less than the official name
+ALIAS_FACTOR = 0.92  # an alias counts a little less than the official name
 MIN_CORRECTED = 5
 VERSION_CHECK_SECONDS = 10.0  # shorter words are too often another real word one slip away
 CITIZEN_BONUS = 0.05  # procedures a citizen (not only a business) may apply for
 _WORD = re.compile(r"[a-z0-9]+")
 
 Phrase = tuple[str, ...]
+# Syllables written with a final "i" or "y" alike (kí/ký, lí/lý, công ti/công ty, quí/quý):
+# one spelling for both, so "đăng kí" is "đăng ký".
+_I_Y = {"ki": "ky", "li": "ly", "ti": "ty", "si": "sy", "mi": "my", "qui": "quy"}
 # Words of a variant phrase that do not by themselves ask for it ("cấp", "đăng ký"…).
 _GENERIC = {"cap", "dang", "ky", "thuc", "hien", "tai", "co", "yeu", "to", "cho", "nguoi"}
 
@@ -65,6 +72,7 @@ def words(text_: str) -> list[str]:
     for word in _WORD.findall(fold(normalize_message(text_, max_chars=10_000))):
         if word.isdigit():
             word = str(int(word))  # "mức độ 02" is "mức 2"
+        word = _I_Y.get(word, word)
         expanded = ABBREVIATIONS.get(word)
         out.extend(expanded.split("_") if expanded else [word])
     return out
@@ -85,11 +93,17 @@ class Lexicon:
     variants: list[Phrase]
     phrases: list[tuple[Phrase, int]]  # every citizen phrase with its group, longest first
     variant_keys: list[tuple[Phrase, list[str]]]  # each variant and the words that ask for it
+    beside: list[tuple[Phrase, int]] = field(default_factory=list)  # only next to a phrase
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         groups = [([tuple(words(s)) for s in g["say"]], words(g["means"])) for g in raw["groups"]]
+        beside: list[tuple[Phrase, int]] = []
+        for g in raw.get("beside") or []:
+            groups.append(([], words(g["means"])))
+            beside.extend((tuple(words(s)), len(groups) - 1) for s in g["say"])
+        beside.sort(key=lambda item: -len(item[0]))
         stop = sorted({tuple(words(s)) for s in raw["stop"]}, key=len, reverse=True)
         variants = [tuple(words(v)) for v in raw["variants"]]
         phrases = sorted(
@@ -103,6 +117,7 @@ class Lexicon:
             variants=variants,
             phrases=phrases,
             variant_keys=variant_keys,
+            beside=beside,
         )
 
 
@@ -120,6 +135,11 @@ class AnalysedQuery:
     asked: frozenset[str] = frozenset()  # words that may ask for a special variant
 
 
+def _starts_stop(base: Sequence[str | None], i: int, lexicon: Lexicon) -> bool:
+    """Whether a question phrase starts at ``i`` ("mất bao lâu": how long, not lost)."""
+    return any(len(p) > 1 and tuple(base[i : i + len(p)]) == p for p in lexicon.stop)
+
+
 def analyse(
     text_: str,
     lexicon: Lexicon | None = None,
@@ -134,28 +154,53 @@ def analyse(
     lexicon = lexicon or default_lexicon()
     base: list[str | None] = list(words(text_))
     fired: list[int] = []
-    kept_phrases: list[str] = []
+    # Where a phrase was: the words it stands for, put in its place, so that word pairs
+    # run across it as the citizen said them ("cấp [sổ đỏ] lần đầu").
+    at: dict[int, list[str]] = {}
     for phrase, group in lexicon.phrases:
         while (i := _find(base, phrase)) >= 0:
             base[i : i + len(phrase)] = [None] * len(phrase)
             if group not in fired:
                 fired.append(group)
             # Two-word phrases are left out: folded, they collide ("sổ đỏ" / "sơ đồ").
-            if official and len(phrase) != 2 and official(phrase):
-                kept_phrases.extend(phrase)
-    own = [w for w in base if w is not None]
+            kept_phrase = official and len(phrase) != 2 and official(phrase)
+            at[i] = [*(phrase if kept_phrase else ()), *lexicon.groups[group][1]]
+    # Words that count only right before or after such a phrase ("mất sổ đỏ", "cà vẹt bị
+    # mất"), so that "mất" in "mất bao lâu" or "bố mất" asks for nothing.
+    for start in sorted(at):
+        end = start + 1
+        while end < len(base) and base[end] is None and end not in at:
+            end += 1
+        for phrase, group in lexicon.beside:
+            n = len(phrase)
+            for i in (start - n, end):
+                if (
+                    i >= 0
+                    and tuple(base[i : i + n]) == phrase
+                    and not _starts_stop(base, i, lexicon)
+                ):
+                    base[i : i + n] = [None] * n
+                    at[i] = list(lexicon.groups[group][1])
+                    if group not in fired:
+                        fired.append(group)
+    tokens: list[tuple[str, bool]] = []  # (word, the citizen's own word)
+    for i, word in enumerate(base):
+        tokens.extend((w, False) for w in at.get(i, ()))
+        if word is not None:
+            tokens.append((word, True))
+    own = [w for w, mine in tokens if mine]
+    expanded = [w for w, _ in tokens]
     # Question words are dropped from the citizen's own words only; the official words a
     # phrase stands for are kept whole ("chữ ký" stays although "chừ" is a question word).
-    kept = own + kept_phrases
+    probe: list[str | None] = [w if mine else None for w, mine in tokens]
     for phrase in lexicon.stop:
-        while (i := _find(kept, phrase)) >= 0:
-            del kept[i : i + len(phrase)]
-    expanded = own + kept_phrases
+        while (i := _find(probe, phrase)) >= 0:
+            del probe[i : i + len(phrase)]
+            del tokens[i : i + len(phrase)]
+    kept = [w for w, _ in tokens]
     asked = set(own)
     for group in fired:
         means = lexicon.groups[group][1]
-        expanded.extend(means)
-        kept.extend(means)
         # A variant is asked for by the citizen's own words, or by a phrase that stands for
         # it ("mất căn cước" → cấp lại) — not by a word that merely folds the same
         # ("bằng lái" → giấy phép lái xe, whose "lái" is not "lại").
@@ -225,6 +270,7 @@ class _Form:
     pairs: frozenset[tuple[str, str]]
     weight: float  # sum of idf of the distinct words
     factor: float  # 1 for the official name, ALIAS_FACTOR for an alias
+    variants: tuple[int, ...] = ()  # which of the lexicon's variant phrases the form holds
 
 
 @dataclass(frozen=True)
@@ -300,6 +346,7 @@ class ProcedureSearch:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._variants = self.lexicon.variant_keys
+        self._variant_keys = [tuple(keys) for _, keys in self._variants]
 
     def search(self, session: Session, query: str, limit: int = 5) -> SearchResult:
         index = self._load_index(session)
@@ -337,8 +384,11 @@ class ProcedureSearch:
             for i, (_, keys) in enumerate(self._variants)
             if not all(k in analysed.asked for k in keys)
         )
+        # A variant the query names in full ("cấp lại", "quốc tế", "gia hạn") picks the
+        # sibling that is that variant out of the common one.
+        named = tuple(i for i, (v, _) in enumerate(self._variants) if _find(analysed.words, v) >= 0)
         hits = [
-            self._score(analysed, weights, missing, index.entries[i])
+            self._score(analysed, weights, missing, index.entries[i], named, self._variant_keys)
             for i in ids
             if i in index.entries
         ]
@@ -418,8 +468,13 @@ class ProcedureSearch:
                         pairs=frozenset(itertools.pairwise(w)),
                         weight=sum(index.idf(x) for x in set(w)) or 1.0,
                         factor=1.0 if i == 0 else ALIAS_FACTOR,
+                        variants=tuple(
+                            j for j, (v, _) in enumerate(self._variants) if _find(w, v) >= 0
+                        ),
                     )
-                    for i, w in enumerate([name_words, *(words(a) for a in row.aliases or [])])
+                    for i, w in enumerate(
+                        [name_words, *(self._alias_words(a, index) for a in row.aliases or [])]
+                    )
                     if w
                 )
                 index.entries[row.id] = _Entry(
@@ -440,17 +495,28 @@ class ProcedureSearch:
             self._index = index
             return index
 
+    def _alias_words(self, alias: str, index: _Index) -> list[str]:
+        """An alias in the query's own terms: analysed like a citizen's question.
+
+        "mất sổ đỏ" is matched against "mất giấy chứng nhận quyền sử dụng đất", as the
+        question "mất sổ đỏ làm lại" is analysed; its raw words would never meet the query's.
+        """
+        return analyse(alias, self.lexicon, official=index.official).sequence
+
     @staticmethod
     def _score(
         query: AnalysedQuery,
         weights: dict[str, float],
         not_asked: tuple[int, ...],
         entry: _Entry,
+        named: tuple[int, ...] = (),
+        keys: Sequence[tuple[str, ...]] = (),
     ) -> Hit:
         total = sum(weights.values()) or 1.0
         pairs = set(itertools.pairwise(query.sequence))
         terms = weights.keys()
         relevance = 0.0
+        best = entry.forms[0] if entry.forms else None
         for form in entry.forms:
             common = form.set.intersection(terms)
             if not common:
@@ -459,17 +525,21 @@ class ProcedureSearch:
             in_field = sum(weights[t] for t in entry.field_set.intersection(terms) - common)
             matched = in_name + FIELD_WEIGHT * in_field
             together = sum(weights[a] + weights[b] for a, b in form.pairs.intersection(pairs))
-            relevance = max(
-                relevance,
-                form.factor
-                * (
-                    QUERY_WEIGHT * matched / total
-                    + NAME_COVERAGE_WEIGHT * in_name / form.weight
-                    + PAIR_WEIGHT * together / (2 * total)
-                ),
+            value = form.factor * (
+                QUERY_WEIGHT * matched / total
+                + NAME_COVERAGE_WEIGHT * in_name / form.weight
+                + PAIR_WEIGHT * together / (2 * total)
             )
+            if value > relevance:
+                relevance, best = value, form
         score = relevance
-        score -= VARIANT_PENALTY * sum(1 for i in entry.variants if i in not_asked)
+        # A variant the query did not ask for costs only if the form that matched names it:
+        # a citizens' alias that does not ("làm sổ đỏ") names the procedure as people know
+        # it, whatever special cases its official name lists.
+        variants = best.variants if best is not None else entry.variants
+        score -= VARIANT_PENALTY * sum(1 for i in variants if i in not_asked)
+        # Counted once per distinct key ("nước ngoài" is named by three nested phrases).
+        score += VARIANT_BONUS * len({keys[i] for i in variants if i in named})
         if entry.central_only and "trung" not in query.words:
             score -= VARIANT_PENALTY
         if entry.levels == ["ministry"]:
