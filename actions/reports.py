@@ -64,6 +64,25 @@ _FILLER = set(
     gi ve tren nay giup xin vui long chut cai ni nay kia ạ""".split()
 )
 MIN_DESCRIPTION_WORDS = 3
+# Typed at the photo question, these mean "no photo" (folded).
+SKIP_PHOTO = {
+    "khoi",
+    "thoi khoi",
+    "bo qua",
+    "bo qua di",
+    "khong co",
+    "ko co",
+    "k co",
+    "khong co anh",
+    "ko co anh",
+    "khong can",
+    "ko can",
+    "k can",
+    "skip",
+    "thoi",
+    "khong",
+    "ko",
+}
 SENDER = re.compile(r"^[a-z0-9_]{1,20}:[A-Za-z0-9_.:@-]{1,180}$")
 _SCORE_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
 _SCORE = re.compile(r"(?<![\d-])([1-5])(?![\d-])")
@@ -377,10 +396,15 @@ class ValidateReportForm(FormValidationAction):
     async def extract_report_photo_step(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        if _attachments(tracker) or not self._answering(tracker, "report_photo_step"):
+        if _attachments(tracker) or tracker.get_slot("requested_slot") != "report_photo_step":
+            return {}
+        # "khỏi", "bỏ qua" here skip the photo; they would otherwise read as cancelling.
+        if " ".join(re.findall(r"[a-z0-9]+", fold(_text(tracker)))) in SKIP_PHOTO:
+            return {"report_photo_step": "skipped"}
+        if not self._answering(tracker, "report_photo_step"):
             return {}
         intent, _ = _intent(tracker)
-        if intent in {"deny", "affirm"} or fold(_text(tracker)).strip() in {"bo qua", "khong co"}:
+        if intent in {"deny", "affirm"}:
             return {"report_photo_step": "skipped"}
         dispatcher.utter_message(response="utter_report_photo_expected")
         return {"report_photo_step": None}

@@ -45,7 +45,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
             child.start()
         dead = devserver.wait_healthy(children, timeout=240)
         assert dead is None, f"{dead.name} died while starting" if dead else ""
-        yield {"settings": settings, **ports}
+        yield {"settings": settings, "children": children, **ports}
     finally:
         devserver.stop_all(children)
 
@@ -107,18 +107,17 @@ def test_another_procedure_replaces_the_one_in_context(stack):
 
 
 def test_an_unclear_procedure_is_chosen_with_buttons(stack):
-    first = chat(stack, "lam cccd het bao nhieu tien")
+    # "Đăng ký kinh doanh" is a household business or a company: the citizen chooses.
+    first = chat(stack, "dang ky kinh doanh can giay to gi")
     [choice] = [r for r in first["replies"] if r["buttons"]]
     assert "Bạn chọn đúng thủ tục" in choice["text"]
     titles = [b["title"] for b in choice["buttons"]]
-    assert "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên" in titles
+    assert "Đăng ký thành lập hộ kinh doanh" in titles
     payload = next(
-        b["payload"]
-        for b in choice["buttons"]
-        if b["title"] == "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên"
+        b["payload"] for b in choice["buttons"] if b["title"] == "Đăng ký thành lập hộ kinh doanh"
     )
     picked = texts(press(stack, payload, first["session_id"]))
-    assert "Mã thủ tục: 1.014061" in picked and "Lệ phí:" in picked
+    assert "Mã thủ tục: 1.001612" in picked and "Giấy tờ cần nộp" in picked
 
 
 def test_a_procedure_outside_the_catalogue_is_not_invented(stack):
@@ -254,3 +253,26 @@ def test_a_report_placed_by_shared_location_and_marked_urgent(stack):
     texts(press(stack, "/affirm", sid))
     [report] = reports_of(stack, sid)
     assert (report.urgency, report.latitude, report.longitude) == ("urgent", 16.4637, 107.5909)
+
+
+def test_a_report_survives_the_action_server_dying_before_the_confirmation(stack):
+    # Runs last in this module: it stops the action server, then starts it again.
+    first = chat(stack, "cống thoát nước trước nhà 12 Nguyễn Trãi bị nghẹt, nước tràn lên đường")
+    sid = first["session_id"]
+    chat(stack, "12 Nguyễn Trãi, phường Thuận Hóa", session_id=sid)
+    summary = texts(press(stack, "/deny", sid))
+    assert "Thông tin đã đúng chưa" in summary
+    [actions] = [c for c in stack["children"] if c.name == "action-server"]
+    devserver.stop_all([actions])
+    try:
+        lost = press(stack, "/affirm", sid)
+        assert "Mã theo dõi" not in texts(lost)
+        assert reports_of(stack, sid) == []
+    finally:
+        actions.start()
+        assert devserver.wait_healthy([actions], timeout=120) is None
+    # The draft is still there: saying yes again files it, once.
+    filed = texts(press(stack, "/affirm", sid))
+    [report] = reports_of(stack, sid)
+    assert f"Mã theo dõi: {report.code}" in filed
+    assert report.category == "drainage_flooding"

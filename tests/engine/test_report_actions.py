@@ -265,3 +265,19 @@ async def test_a_deny_on_the_summary_asks_what_to_change(api) -> None:
     assert {"event": "slot", "name": "report_confirmed", "value": None} in [
         {k: e[k] for k in ("event", "name", "value")} for e in events if e["event"] == "slot"
     ]
+
+
+@pytest.mark.parametrize("text", ["khỏi", "bỏ qua", "ko co anh"])
+@pytest.mark.asyncio
+async def test_no_photo_typed_at_the_photo_question_skips_it_rather_than_cancelling(
+    api, text
+) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    skip = tracker(
+        text,
+        "cancel",
+        slots={**CONFIRMED, "report_photo_step": None, "requested_slot": "report_photo_step"},
+    )
+    events = await form.run(CollectingDispatcher(), skip, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_photo_step"] == "skipped"
