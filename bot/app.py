@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from bot import __version__
 from bot.applications.adapter import load_one_stop_shop
 from bot.applications.routes import router as applications_router
+from bot.channels.telegram.runtime import open_telegram
+from bot.channels.telegram.webhook import router as telegram_router
 from bot.conversations.rasa import RasaClient
 from bot.conversations.routes import router as conversation_router
 from bot.db import make_engine, make_sessionmaker
@@ -41,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.rasa = RasaClient(
                 http, base_url=settings.rasa_url, secret=settings.gateway_secret.get_secret_value()
             )
-            yield
+            # The citizens' Telegram bot (webhook mode), when a token is configured.
+            async with open_telegram(settings, factory, app.state.rasa) as app.state.telegram:
+                yield
         engine.dispose()
 
     app = FastAPI(
@@ -62,4 +66,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(open311_router)
     app.include_router(internal_reports_router)
     app.include_router(media_router)
+    app.include_router(telegram_router)
     return app

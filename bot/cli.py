@@ -214,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     outbox = sub.add_parser("outbox", help="deliver notifications")
     outbox_run = outbox.add_subparsers(dest="action", required=True).add_parser("run")
     outbox_run.add_argument("--once", action="store_true", help="one pass, then exit")
+    telegram = sub.add_parser("telegram", help="the citizens' Telegram bot")
+    telegram_actions = telegram.add_subparsers(dest="action", required=True)
+    telegram_actions.add_parser("poll", help="long polling (development)")
+    telegram_actions.add_parser("set-webhook", help="register PUBLIC_BASE_URL/telegram/webhook")
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
@@ -232,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
         return create_api_key(args.name, args.kind)
     if args.command == "outbox":
         return run_outbox(once=args.once)
+    if args.command == "telegram":
+        from bot.channels.telegram.runtime import run_polling, set_webhook
+
+        settings = get_settings()
+        return run_polling(settings) if args.action == "poll" else set_webhook(settings)
     from bot import devserver
 
     settings = get_settings()

@@ -108,7 +108,7 @@ def build_children(
 ) -> list[Child]:
     """The three processes; ``endpoints.production.yml`` adds the Redis lock store."""
     env = engine.engine_env(settings, action_port=action_port, service_port=port)
-    return [
+    children = [
         Child(
             "action-server",
             engine.rasa_cmd("run", "actions", "--actions", "actions", "--port", str(action_port)),
@@ -143,6 +143,21 @@ def build_children(
             {**env, "DATABASE_URL": settings.database_url},
         ),
     ]  # fmt: skip
+    if settings.telegram_bot_token is not None and settings.telegram_webhook_secret is None:
+        # A Telegram bot token without a webhook secret: long polling (development).
+        children.append(
+            Child(
+                "telegram",
+                [sys.executable, "-m", "bot.cli", "telegram", "poll"],
+                None,
+                {
+                    **env,
+                    "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+                    "DATABASE_URL": settings.database_url,
+                },
+            )
+        )
+    return children
 
 
 def run(
