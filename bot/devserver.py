@@ -51,13 +51,14 @@ def ensure_model(settings: Settings, *, action_port: int) -> None:
         return
     say("training the model (the first time takes a few minutes)…")
     env = engine.engine_env(settings, action_port=action_port)
+    fingerprint = engine.training_fingerprint()
     subprocess.run(
         engine.rasa_cmd("train", "--data", *engine.TRAINING_DATA, "--out", str(engine.MODELS_DIR)),
         cwd=ROOT,
         env=env,
         check=True,
     )
-    engine.record_trained_model()
+    engine.record_trained_model(fingerprint)
 
 
 def wait_healthy(children: list[Child], timeout: float) -> Child | None:

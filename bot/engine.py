@@ -56,11 +56,12 @@ def model_is_fresh() -> bool:
     )
 
 
-def record_trained_model() -> None:
+def record_trained_model(fingerprint: str) -> None:
+    """Record the inputs' fingerprint taken BEFORE training (files may change meanwhile)."""
     model = latest_model()
     if model is None:
         raise RuntimeError("rasa train finished without writing a model")
-    FINGERPRINT_FILE.write_text(f"{training_fingerprint()} {model.name}\n")
+    FINGERPRINT_FILE.write_text(f"{fingerprint} {model.name}\n")
 
 
 def engine_env(settings: Settings, *, action_port: int, service_port: int = 8000) -> dict[str, str]:
