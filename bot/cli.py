@@ -4,27 +4,58 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import ROOT, Environment, get_settings
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 
 def migrate() -> int:
     from alembic import command
+
+    command.upgrade(_alembic_config(), "head")
+    return 0
+
+
+def _alembic_config() -> Config:
     from alembic.config import Config
 
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "bot" / "migrations"))
-    command.upgrade(config, "head")
-    return 0
+    return config
+
+
+def database_is_current(url: str) -> bool:
+    """True when the database has every migration applied."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from bot.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    return current == set(ScriptDirectory.from_config(_alembic_config()).get_heads())
 
 
 def _factory() -> sessionmaker[Session]:
     from bot.db import make_engine, make_sessionmaker
 
-    return make_sessionmaker(make_engine(get_settings().database_url))
+    url = get_settings().database_url
+    if not database_is_current(url):
+        raise SystemExit(
+            "The database is not up to date with the code: run `.venv/bin/hue-s migrate` "
+            "(or `make migrate`) first."
+        )
+    return make_sessionmaker(make_engine(url))
 
 
 def import_procedures(path: str | None = None, quiet: bool = False) -> int:

@@ -93,3 +93,12 @@ def test_the_migrated_schema_matches_the_models(database_url: str):
         and not (d[0] == "remove_column" and d[3].name == "search_vector")
     ]
     assert diff == []
+
+
+def test_commands_on_a_database_not_migrated_say_what_to_run(tmp_path, monkeypatch):
+    from bot import cli
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    with pytest.raises(SystemExit, match="hue-s migrate"):
+        cli.main(["procedures", "search", "khai sinh"])
+    assert cli.database_is_current(f"sqlite:///{tmp_path / 'new.db'}") is False
