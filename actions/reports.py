@@ -12,6 +12,7 @@ answered and the form goes on (data/rules/reports.yml); "hủy" stops it at any 
 
 from __future__ import annotations
 
+import abc
 import json
 import re
 import uuid
@@ -648,6 +649,33 @@ class ActionCancelReport(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None), *_reset()]
 
 
+class ServiceAction(Action, metaclass=abc.ABCMeta):
+    """An action that calls the service; when the service fails, the citizen is told the same way.
+
+    Subclasses implement ``act``. A refusal carries the service's Vietnamese sentence. Abstract,
+    so rasa_sdk does not register it as an action of its own.
+    """
+
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            return await self.act(dispatcher, tracker, domain)
+        except ServiceUnavailableError:
+            dispatcher.utter_message(response="utter_service_unavailable")
+        except ServiceRefusedError as exc:
+            dispatcher.utter_message(text=exc.message)
+        return []
+
+    @abc.abstractmethod
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]: ...
+
+
 def _status_text(report: dict[str, Any]) -> str:
     lines = [
         f"Phản ánh {report['code']}"
@@ -679,49 +707,37 @@ def _after_resolution_buttons(code: str) -> list[dict[str, str]]:
     return buttons
 
 
-class ActionCheckReportStatus(Action):
+class ActionCheckReportStatus(ServiceAction):
     """Tells a report's state and the agency's latest reply — only to its reporter or followers."""
-
-    def __init__(self, client: ServiceClient | None = None) -> None:
-        self.client = client or ServiceClient()
 
     def name(self) -> str:
         return "action_check_report_status"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         citizen = citizen_of(tracker)
         code = _entity(tracker, "report_code")
-        try:
-            if code:
-                report = await self.client.citizen_report(code.upper(), citizen)
-            else:
-                mine = await self.client.citizen_reports(citizen)
-                if not mine:
-                    dispatcher.utter_message(response="utter_report_none_yet")
-                    return []
-                report = mine[0]
-                if len(mine) > 1:
-                    dispatcher.utter_message(
-                        response="utter_report_pick",
-                        buttons=[
-                            {
-                                "title": f"{r['code']} – {r['state_label']}",
-                                "payload": _payload(
-                                    "check_report_status", {"report_code": r["code"]}
-                                ),
-                            }
-                            for r in mine[:5]
-                        ],
-                    )
-                    return []
-        except ServiceUnavailableError:
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return []
-        except ServiceRefusedError as exc:
-            dispatcher.utter_message(text=exc.message)
-            return []
+        if code:
+            report = await self.client.citizen_report(code.upper(), citizen)
+        else:
+            mine = await self.client.citizen_reports(citizen)
+            if not mine:
+                dispatcher.utter_message(response="utter_report_none_yet")
+                return []
+            report = mine[0]
+            if len(mine) > 1:
+                dispatcher.utter_message(
+                    response="utter_report_pick",
+                    buttons=[
+                        {
+                            "title": f"{r['code']} – {r['state_label']}",
+                            "payload": _payload("check_report_status", {"report_code": r["code"]}),
+                        }
+                        for r in mine[:5]
+                    ],
+                )
+                return []
         buttons = _after_resolution_buttons(report["code"]) if report["state"] == "resolved" else []
         dispatcher.utter_message(text=_status_text(report), buttons=buttons)
         return []
@@ -738,14 +754,11 @@ async def _resolved_report(client: ServiceClient, tracker: Tracker) -> str | Non
     return None
 
 
-class ActionRateReport(Action):
-    def __init__(self, client: ServiceClient | None = None) -> None:
-        self.client = client or ServiceClient()
-
+class ActionRateReport(ServiceAction):
     def name(self) -> str:
         return "action_rate_report"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         raw = _entity(tracker, "rating")
@@ -753,44 +766,27 @@ class ActionRateReport(Action):
         if rating is None or not 1 <= rating <= 5:
             dispatcher.utter_message(response="utter_report_rating_unclear")
             return []
-        try:
-            code = await _resolved_report(self.client, tracker)
-            if code is None:
-                dispatcher.utter_message(response="utter_report_nothing_to_rate")
-                return []
-            await self.client.rate_report(code, citizen_of(tracker), rating)
-        except ServiceUnavailableError:
-            dispatcher.utter_message(response="utter_service_unavailable")
+        code = await _resolved_report(self.client, tracker)
+        if code is None:
+            dispatcher.utter_message(response="utter_report_nothing_to_rate")
             return []
-        except ServiceRefusedError as exc:
-            dispatcher.utter_message(text=exc.message)
-            return []
+        await self.client.rate_report(code, citizen_of(tracker), rating)
         dispatcher.utter_message(response="utter_report_rated", code=code, rating=rating)
         return []
 
 
-class ActionReopenReport(Action):
-    def __init__(self, client: ServiceClient | None = None) -> None:
-        self.client = client or ServiceClient()
-
+class ActionReopenReport(ServiceAction):
     def name(self) -> str:
         return "action_reopen_report"
 
-    async def run(
+    async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         reason = _text(tracker) or "Người dân báo sự việc chưa được xử lý xong."
-        try:
-            code = await _resolved_report(self.client, tracker)
-            if code is None:
-                dispatcher.utter_message(response="utter_report_nothing_to_reopen")
-                return []
-            await self.client.reopen_report(code, citizen_of(tracker), reason)
-        except ServiceUnavailableError:
-            dispatcher.utter_message(response="utter_service_unavailable")
+        code = await _resolved_report(self.client, tracker)
+        if code is None:
+            dispatcher.utter_message(response="utter_report_nothing_to_reopen")
             return []
-        except ServiceRefusedError as exc:
-            dispatcher.utter_message(text=exc.message)
-            return []
+        await self.client.reopen_report(code, citizen_of(tracker), reason)
         dispatcher.utter_message(response="utter_report_reopened", code=code)
         return []

@@ -281,3 +281,17 @@ async def test_no_photo_typed_at_the_photo_question_skips_it_rather_than_cancell
     events = await form.run(CollectingDispatcher(), skip, {"forms": {}})
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["report_photo_step"] == "skipped"
+
+
+def test_every_report_action_is_registered_and_the_base_is_not() -> None:
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert {
+        "action_check_report_status",
+        "action_rate_report",
+        "action_reopen_report",
+        "action_submit_report",
+        "validate_report_form",
+    } <= set(executor.actions)
