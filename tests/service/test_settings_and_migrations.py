@@ -102,3 +102,12 @@ def test_commands_on_a_database_not_migrated_say_what_to_run(tmp_path, monkeypat
     with pytest.raises(SystemExit, match="hue-s migrate"):
         cli.main(["procedures", "search", "khai sinh"])
     assert cli.database_is_current(f"sqlite:///{tmp_path / 'new.db'}") is False
+
+
+def test_env_example_lists_every_setting():
+    import re
+
+    from bot.settings import ROOT
+
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert {name.upper() for name in Settings.model_fields} <= listed
