@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import copy
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +25,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+# Every variant and seed is trained from scratch, so that "train s" is a real training time
+# (Rasa would otherwise restore components from its cache when nothing changed).
+os.environ.setdefault("RASA_MAX_CACHE_SIZE", "0")
 
 from rasa.core.agent import Agent  # noqa: E402
 from rasa.model_training import train_nlu  # noqa: E402
