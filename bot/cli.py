@@ -135,6 +135,20 @@ def create_api_key(name: str, kind: str) -> int:
     return 0
 
 
+def prune_media(days: float) -> int:
+    """Delete uploaded photos that were never attached to a report (abandoned drafts)."""
+    from datetime import timedelta
+
+    from bot.media.storage import prune_unattached
+
+    with _factory()() as session:
+        removed = prune_unattached(
+            session, get_settings().media_dir, older_than=timedelta(days=days)
+        )
+    print(f"{removed} unattached photos older than {days:g} days removed")
+    return 0
+
+
 def run_outbox(once: bool = False) -> int:
     """Deliver due notifications every few seconds (Ctrl-C to stop)."""
     import time
@@ -245,6 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     outbox = sub.add_parser("outbox", help="deliver notifications")
     outbox_run = outbox.add_subparsers(dest="action", required=True).add_parser("run")
     outbox_run.add_argument("--once", action="store_true", help="one pass, then exit")
+    media = sub.add_parser("media", help="uploaded photos").add_subparsers(
+        dest="action", required=True
+    )
+    prune = media.add_parser("prune", help="delete photos never attached to a report")
+    prune.add_argument("--days", type=float, default=7.0, help="older than this (default 7)")
     telegram = sub.add_parser("telegram", help="the citizens' Telegram bot")
     telegram_actions = telegram.add_subparsers(dest="action", required=True)
     telegram_actions.add_parser("poll", help="long polling (development)")
@@ -267,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         return create_api_key(args.name, args.kind)
     if args.command == "outbox":
         return run_outbox(once=args.once)
+    if args.command == "media":
+        return prune_media(args.days)
     if args.command == "telegram":
         from bot.channels.telegram.runtime import run_polling, set_webhook
 

@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select, update
@@ -166,3 +167,28 @@ def media_path(media_dir: Path, media: MediaFile) -> Path:
 def open_media(media_dir: Path, media: MediaFile) -> bytes:
     """The stored bytes (FileNotFoundError if the file is gone)."""
     return media_path(media_dir, media).read_bytes()
+
+
+def prune_unattached(
+    session: Session, media_dir: Path, *, older_than: timedelta, now: datetime | None = None
+) -> int:
+    """Delete photos never attached to a report (abandoned drafts) older than ``older_than``.
+
+    The row is deleted first and committed, then the file: a crash in between leaves an
+    orphan file (harmless), never a row pointing to nothing. Returns how many were removed.
+    """
+    cutoff = (now or utcnow()) - older_than
+    stale = session.scalars(
+        select(MediaFile).where(MediaFile.report_id.is_(None), MediaFile.created_at < cutoff)
+    ).all()
+    paths = []
+    for media in stale:
+        try:
+            paths.append(media_path(media_dir, media))
+        except FileNotFoundError:
+            pass
+        session.delete(media)
+    session.commit()
+    for path in paths:
+        path.unlink(missing_ok=True)
+    return len(stale)

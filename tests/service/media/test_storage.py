@@ -143,3 +143,21 @@ def test_a_stored_path_cannot_leave_the_media_directory(tmp_path):
     media = MediaFile(id="a" * 32, storage_path="../secret.txt")
     with pytest.raises(FileNotFoundError):
         media_path(tmp_path / "media", media)
+
+
+def test_pruning_removes_only_old_photos_never_attached(session, media_dir):
+    from datetime import timedelta
+
+    from bot.db import utcnow
+    from bot.media.storage import attach_photos, prune_unattached
+
+    abandoned, attached, recent = (store(session, media_dir) for _ in range(3))
+    attach_photos(session, [attached.id], new_report(session).id, CITIZEN)
+    later = utcnow() + timedelta(days=8)
+    recent.created_at = later - timedelta(days=1)
+    session.commit()
+    kept = {attached.id, recent.id}
+    assert prune_unattached(session, media_dir, older_than=timedelta(days=7), now=later) == 1
+    assert {m.id for m in session.scalars(select(MediaFile))} == kept
+    assert len(files_in(media_dir)) == 2
+    assert abandoned.id not in {p.stem for p in files_in(media_dir)}
