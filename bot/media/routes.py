@@ -21,7 +21,6 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.types import Message
 
@@ -31,11 +30,9 @@ from bot.errors import ApiError, error_response
 from bot.media.images import MediaError, too_large
 from bot.media.models import MediaFile, MediaKind
 from bot.media.storage import media_on_report, media_path, owned_media, report_media, store_image
-from bot.reports.models import Report
 from bot.settings import Settings
-from bot.staff.access import can_see
+from bot.staff.access import visible_report
 from bot.staff.routes import IdentityDep
-from bot.staff.security import StaffIdentity
 
 log = structlog.get_logger(__name__)
 
@@ -194,18 +191,31 @@ def upload_photo(
         )
     data = _read_upload(file, settings.media_max_bytes)
     with factory() as session:
-        try:
-            media = store_image(
-                session,
-                data,
-                owner_id=f"{WEB_CHANNEL}:{session_id}",
-                kind=MediaKind.PHOTO,
-                media_dir=settings.media_dir,
-                max_bytes=settings.media_max_bytes,
-            )
-        except MediaError as exc:
-            raise _api_error(exc) from exc
-        return media_view(media)
+        return _store(session, settings, data, f"{WEB_CHANNEL}:{session_id}", MediaKind.PHOTO)
+
+
+def _store(
+    session: Session,
+    settings: Settings,
+    data: bytes,
+    owner_id: str,
+    kind: MediaKind,
+    report_id: int | None = None,
+) -> MediaOut:
+    """Store an upload; a refused image becomes the API's Vietnamese error."""
+    try:
+        media = store_image(
+            session,
+            data,
+            owner_id=owner_id,
+            kind=kind,
+            media_dir=settings.media_dir,
+            max_bytes=settings.media_max_bytes,
+            report_id=report_id,
+        )
+    except MediaError as exc:
+        raise _api_error(exc) from exc
+    return media_view(media)
 
 
 @router.get(
@@ -226,13 +236,6 @@ def get_photo(
     return _image_response(settings, media)
 
 
-def _visible_report(session: Session, identity: StaffIdentity, code: str) -> Report:
-    report = session.scalars(select(Report).where(Report.code == code.strip().upper())).first()
-    if report is None or not can_see(identity, report):
-        raise ApiError(404, "report_not_found", f"Không tìm thấy phản ánh {code.strip()}.")
-    return report
-
-
 @router.get(
     "/api/v1/staff/reports/{code}/media",
     response_model=list[MediaOut],
@@ -243,7 +246,7 @@ def staff_list_media(
     code: str, identity: IdentityDep, factory: SessionFactoryDep
 ) -> list[MediaOut]:
     with factory() as session:
-        report = _visible_report(session, identity, code)
+        report = visible_report(session, identity, code)
         return [media_view(m) for m in report_media(session, report.id)]
 
 
@@ -261,7 +264,7 @@ def staff_get_media(
     factory: SessionFactoryDep,
 ) -> Response:
     with factory() as session:
-        report = _visible_report(session, identity, code)
+        report = visible_report(session, identity, code)
         media = media_on_report(session, report.id, media_id)
     if media is None:
         raise _not_found()
@@ -283,18 +286,7 @@ def staff_upload_evidence(
     file: Annotated[UploadFile | None, File(description="A JPEG, PNG or WebP image.")] = None,
 ) -> MediaOut:
     with factory() as session:
-        report = _visible_report(session, identity, code)
+        report = visible_report(session, identity, code)
         data = _read_upload(file, settings.media_max_bytes)
-        try:
-            media = store_image(
-                session,
-                data,
-                owner_id=f"staff:{identity.user_id}",
-                kind=MediaKind.EVIDENCE,
-                media_dir=settings.media_dir,
-                max_bytes=settings.media_max_bytes,
-                report_id=report.id,
-            )
-        except MediaError as exc:
-            raise _api_error(exc) from exc
-        return media_view(media)
+        owner = f"staff:{identity.user_id}"
+        return _store(session, settings, data, owner, MediaKind.EVIDENCE, report.id)

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.apiclients.models import ClientKind, client_for_key
 from bot.db import utcnow
@@ -26,7 +25,7 @@ from bot.reports.catalog import default_catalog
 from bot.reports.lifecycle import OPEN_STATES, STATE_LABELS, State
 from bot.reports.models import Report
 from bot.reports.places import commune_in
-from bot.reports.service import ReportDraft, ReportError, submit_report
+from bot.reports.service import ReportDraft, ReportError, report_by_code, submit_report
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 MAX_RANGE = timedelta(days=90)
@@ -155,16 +154,12 @@ def list_requests(request: Request, fmt: str, factory: SessionFactoryDep) -> Any
         return [_as_request(r) for r in session.scalars(query.limit(1000))]
 
 
-def _by_code(session: Session, code: str) -> Report | None:
-    return session.scalars(select(Report).where(Report.code == code.strip().upper())).first()
-
-
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
 def get_request(service_request_id: str, fmt: str, factory: SessionFactoryDep) -> Any:
     if (refused := _json_only(fmt)) is not None:
         return refused
     with factory() as session:
-        report = _by_code(session, service_request_id)
+        report = report_by_code(session, service_request_id)
         if report is None:
             return error(404, f"Không có yêu cầu {service_request_id}.")
         return [_as_request(report)]
@@ -176,7 +171,7 @@ def token(token: str, fmt: str, factory: SessionFactoryDep) -> Any:
     if (refused := _json_only(fmt)) is not None:
         return refused
     with factory() as session:
-        report = _by_code(session, token)
+        report = report_by_code(session, token)
         if report is None:
             return error(404, f"Không có mã {token}.")
         return [{"service_request_id": report.code, "token": token}]

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import utcnow
@@ -35,6 +34,7 @@ from bot.reports.service import (
     citizen_reports,
     find_duplicates,
     follow_report,
+    report_by_code,
     submit_report,
 )
 from vitext import normalize_message
@@ -195,7 +195,7 @@ def submit(body: SubmitIn, factory: SessionFactoryDep) -> dict[str, Any]:
 
 
 def _citizen_report(session: Session, code: str, citizen: str) -> Report:
-    report = session.scalars(select(Report).where(Report.code == code.strip().upper())).first()
+    report = report_by_code(session, code)
     # The same answer whether the report does not exist or is someone else's.
     if report is None or not citizen_can_see(session, report, citizen):
         raise ApiError(
@@ -230,7 +230,7 @@ def get_citizen_report(
 def follow(code: str, body: CitizenIn, factory: SessionFactoryDep) -> dict[str, Any]:
     catalog = default_catalog()
     with factory() as session:
-        report = session.scalars(select(Report).where(Report.code == code.strip().upper())).first()
+        report = report_by_code(session, code)
         if report is None:
             raise ApiError(404, "report_not_found", f"Không có phản ánh {code.strip().upper()}.")
         # Only open reports can be followed (the duplicate offer names only open ones).

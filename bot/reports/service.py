@@ -146,6 +146,11 @@ def submit_report(
     return report
 
 
+def report_by_code(session: Session, code: str) -> Report | None:
+    """The report with this tracking code (as typed: spaces and case do not matter)."""
+    return session.scalars(select(Report).where(Report.code == code.strip().upper())).first()
+
+
 def _by_submission_key(session: Session, key: str) -> Report | None:
     return session.scalars(select(Report).where(Report.submission_key == key)).first()
 

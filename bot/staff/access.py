@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
+from bot.errors import ApiError
 from bot.reports.lifecycle import STATE_LABELS
 from bot.reports.models import Report
+from bot.reports.service import report_by_code
 from bot.staff.models import Role
 from bot.staff.security import StaffIdentity
 
@@ -22,6 +25,14 @@ def visible_reports(identity: StaffIdentity) -> Select[Report]:
 
 def can_see(identity: StaffIdentity, report: Report) -> bool:
     return identity.role is not Role.AGENCY_STAFF or report.agency_code == identity.agency_code
+
+
+def visible_report(session: Session, identity: StaffIdentity, code: str) -> Report:
+    """The report with this code if this staff member may see it; 404 otherwise (same answer)."""
+    report = report_by_code(session, code)
+    if report is None or not can_see(identity, report):
+        raise ApiError(404, "report_not_found", f"Không tìm thấy phản ánh {code.strip()}.")
+    return report
 
 
 def report_view(report: Report, identity: StaffIdentity) -> dict[str, Any]:

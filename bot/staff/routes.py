@@ -12,8 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.conversations.schemas import ErrorResponse
 from bot.db import utcnow
@@ -23,8 +21,8 @@ from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import default_catalog
 from bot.reports.lifecycle import Actor, State, TransitionError
 from bot.reports.models import Report
-from bot.reports.service import change_state
-from bot.staff.access import can_see, report_view, visible_reports
+from bot.reports.service import change_state, report_by_code
+from bot.staff.access import report_view, visible_report, visible_reports
 from bot.staff.models import Role, StaffUser
 from bot.staff.security import AuthError, StaffIdentity, authenticate, issue_token, read_token
 
@@ -112,17 +110,10 @@ def list_reports(
         return [report_view(r, identity) for r in session.scalars(query)]
 
 
-def _visible(session: Session, identity: StaffIdentity, code: str) -> Report:
-    report = session.scalars(select(Report).where(Report.code == code.strip().upper())).first()
-    if report is None or not can_see(identity, report):
-        raise ApiError(404, "report_not_found", f"Không tìm thấy phản ánh {code.strip()}.")
-    return report
-
-
 @router.get("/reports/{code}", responses=ERRORS, summary="One report with its history")
 def get_report(code: str, identity: IdentityDep, factory: SessionFactoryDep) -> dict[str, Any]:
     with factory() as session:
-        report = _visible(session, identity, code)
+        report = visible_report(session, identity, code)
         view = report_view(report, identity)
         view["history"] = [
             {
@@ -148,12 +139,10 @@ def transition(
     if body.agency is not None and body.agency not in catalog.agencies:
         raise ApiError(422, "unknown_agency", "Đơn vị xử lý không tồn tại.")
     with factory() as session:
-        report = _visible(session, identity, code)
+        report = visible_report(session, identity, code)
         duplicate_of = None
         if body.duplicate_of:
-            duplicate_of = session.scalars(
-                select(Report).where(Report.code == body.duplicate_of.strip().upper())
-            ).first()
+            duplicate_of = report_by_code(session, body.duplicate_of)
             if duplicate_of is None:
                 raise ApiError(
                     422, "unknown_report", f"Không có phản ánh {body.duplicate_of.strip()}."
