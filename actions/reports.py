@@ -346,7 +346,7 @@ class ValidateReportForm(FormValidationAction):
         try:
             preview = await self.client.report_preview(
                 {
-                    "description": tracker.get_slot("report_description") or "-",
+                    "description": tracker.get_slot("report_description") or "",
                     "address": str(value)[:500],
                     "commune": commune,
                 }
@@ -370,7 +370,7 @@ class ValidateReportForm(FormValidationAction):
             return {"report_commune": None}
         try:
             preview = await self.client.report_preview(
-                {"description": "-----", "commune": text[:80], "address": text[:500]}
+                {"commune": text[:80], "address": text[:500]}
             )
         except (ServiceUnavailableError, ServiceRefusedError):
             return {"report_commune": "không rõ"}
@@ -474,7 +474,7 @@ class ActionAskReportCategory(Action):
     ) -> list[dict[str, Any]]:
         try:
             preview = await self.client.report_preview(
-                {"description": tracker.get_slot("report_description") or "-----"}
+                {"description": tracker.get_slot("report_description") or ""}
             )
             choices = preview["categories"] or await self.client.report_categories()
         except (ServiceUnavailableError, ServiceRefusedError):
@@ -515,7 +515,7 @@ class ActionAskReportConfirmed(Action):
         try:
             preview = await self.client.report_preview(
                 {
-                    "description": tracker.get_slot("report_description") or "-----",
+                    "description": tracker.get_slot("report_description") or "",
                     "category": category,
                     "address": tracker.get_slot("report_address"),
                     "commune": tracker.get_slot("report_commune"),

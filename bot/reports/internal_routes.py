@@ -64,7 +64,8 @@ class Place(BaseModel):
 
 
 class PreviewIn(Place):
-    description: str = Field(max_length=5000)
+    # Empty when only the place is being resolved (the commune of an address).
+    description: str = Field(default="", max_length=5000)
     category: str | None = Field(default=None, max_length=40)
 
 

@@ -72,6 +72,10 @@ def test_preview_infers_category_urgency_and_commune(api):
     former = {"description": "rác ứ đọng", "commune": "Vĩnh Ninh"}
     body = client.post("/api/v1/internal/reports/preview", json=former, headers=AUTH).json()
     assert body["commune"] == "Thuận Hóa"
+    # Only a place, to find its commune: no category is guessed from nothing.
+    place = {"address": "kiệt 3 Lê Lợi, phường Vĩnh Ninh"}
+    body = client.post("/api/v1/internal/reports/preview", json=place, headers=AUTH).json()
+    assert (body["commune"], body["categories"], body["urgency"]) == ("Thuận Hóa", [], "normal")
 
 
 def test_a_confirmation_submitted_twice_files_one_report(api):
