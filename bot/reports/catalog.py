@@ -25,7 +25,9 @@ from vitext import fold
 from vitext.lexicon import ABBREVIATIONS
 
 CATALOG_DIR = ROOT / "data" / "catalog"
-EXAMPLES_FILE = "report_examples.yml"  # labelled citizens' texts for the model (optional)
+# Labelled citizens' texts for the model (each optional): copies of bench/report_texts.yml
+# and bench/report_texts_extra.yml.
+EXAMPLES_FILES = ("report_examples.yml", "report_examples_extra.yml")
 ANY_COMMUNE = "*"
 Urgency = Literal["normal", "urgent"]
 
@@ -176,22 +178,31 @@ def _find(
     return found
 
 
-# -- a statistical guess when no keyword matches -------------------------------------------
+# -- the model: a statistical guess, and a second opinion on keyword matches --------------
 #
 # A multinomial Naive Bayes over the words of `_words` (accent-free, lower-case,
 # abbreviations expanded, "bị/đã/đang" dropped): unigrams and bigrams within a clause, each
-# counted once per text. A feature seen in more than `_SPREAD` categories is ignored: with a
+# counted once per text. Each feature's log-likelihood is weighted by how few categories it
+# was seen in, ln(categories / categories with the feature) (an idf over categories): with a
 # few hundred training texts, words such as "đường", "nhà" or street names otherwise decide
-# more than the words that name the problem. Trained when the catalogue loads, from each
-# category's keywords (one text each), name and description, and from the labelled citizens'
-# texts of data/catalog/report_examples.yml. Settings chosen by 5-fold cross-validation on
-# those texts (bench/report_classification.py, docs/benchmarks/classification.md).
+# more than the words that name the problem, and a feature seen in every category counts
+# for nothing. The weighted scores are divided by a temperature so that the posteriors match
+# how often the model is right. Trained when the catalogue loads, from each category's
+# keywords (one text each), name and description, and from the labelled citizens' texts of
+# data/catalog/report_examples*.yml. Settings chosen by 5-fold cross-validation on those
+# texts (bench/report_classification.py, docs/benchmarks/classification.md).
 
 _ALPHA = 0.5  # Laplace smoothing
-_SPREAD = 3  # features seen in more categories than this are ignored
+_TEMPERATURE = 2.5  # weighted scores are divided by this (lowest CV log-loss)
 GUESS_AT = 0.7  # posterior from which a model guess is returned at all
 SURE_AT = 0.9  # posterior from which it is returned alone (preview: "confident")
 _GUESS_CHOICES = 3  # a guess below SURE_AT comes with the runners-up, for the buttons
+# Keyword matches and the model together: a category's keyword score (words matched) plus
+# MODEL_WEIGHT x ln(posterior), the posterior floored at POSTERIOR_FLOOR. The floor bounds
+# what the model can take away (0.4 x ln 0.01 = -1.84): it can overturn a lead of one
+# keyword word, never of two.
+MODEL_WEIGHT = 0.4
+POSTERIOR_FLOOR = 0.01
 
 
 def _features(words: list[_Word]) -> list[str]:
@@ -211,14 +222,20 @@ def _features(words: list[_Word]) -> list[str]:
 
 @dataclass(frozen=True)
 class CategoryModel:
-    """Multinomial Naive Bayes with a uniform prior over `_features`."""
+    """Multinomial Naive Bayes, uniform prior, features weighted by their spread over categories."""
 
     log_likelihood: dict[str, dict[str, float]]  # category → feature → log P(feature | c)
     log_unseen: dict[str, float]  # log P(feature | c) of a known feature never seen with c
+    weight: dict[str, float]  # feature → ln(categories / categories it was seen in), if > 0
+    temperature: float = _TEMPERATURE
 
     @classmethod
     def train(
-        cls, documents: list[tuple[str, str]], *, alpha: float = _ALPHA, spread: int = _SPREAD
+        cls,
+        documents: list[tuple[str, str]],
+        *,
+        alpha: float = _ALPHA,
+        temperature: float = _TEMPERATURE,
     ) -> CategoryModel:
         """From (text, category code) pairs."""
         counts: dict[str, dict[str, int]] = {}
@@ -230,27 +247,25 @@ class CategoryModel:
         for bag in counts.values():
             for feature in bag:
                 spreads[feature] = spreads.get(feature, 0) + 1
-        vocabulary = {f for f, n in spreads.items() if n <= spread}
+        weight = {f: math.log(len(counts) / n) for f, n in spreads.items() if n < len(counts)}
         log_likelihood: dict[str, dict[str, float]] = {}
         log_unseen: dict[str, float] = {}
         for code, bag in counts.items():
-            kept = {f: n for f, n in bag.items() if f in vocabulary}
-            total = sum(kept.values()) + alpha * len(vocabulary)
-            log_likelihood[code] = {f: math.log((n + alpha) / total) for f, n in kept.items()}
+            total = sum(bag.values()) + alpha * len(spreads)
+            log_likelihood[code] = {
+                f: math.log((n + alpha) / total) for f, n in bag.items() if f in weight
+            }
             log_unseen[code] = math.log(alpha / total)
-        return cls(log_likelihood, log_unseen)
+        return cls(log_likelihood, log_unseen, weight, temperature)
 
     def probabilities(self, text: str) -> list[tuple[str, float]]:
         """Posterior of each category, best first (ties by code); [] if no feature is known."""
-        features = [
-            f
-            for f in _features(_words(text))
-            if any(f in bag for bag in self.log_likelihood.values())
-        ]
+        features = [f for f in _features(_words(text)) if f in self.weight]
         if not features:
             return []
         scores = {
-            code: sum(bag.get(f, self.log_unseen[code]) for f in features)
+            code: sum(self.weight[f] * bag.get(f, self.log_unseen[code]) for f in features)
+            / self.temperature
             for code, bag in self.log_likelihood.items()
         }
         top = max(scores.values())
@@ -318,12 +333,12 @@ class ReportCatalog:
             urgent_when_any=tuple(raw_categories.get("urgent_when_any") or ()),
         )
         catalog._check()
-        examples_file = directory / EXAMPLES_FILE
-        examples = (
-            [(e["text"], e["category"]) for e in read(EXAMPLES_FILE)["texts"]]
-            if examples_file.exists()
-            else []
-        )
+        examples = [
+            (e["text"], e["category"])
+            for name in EXAMPLES_FILES
+            if (directory / name).exists()
+            for e in read(name)["texts"]
+        ]
         return catalog.with_model(examples)
 
     def with_model(self, examples: list[tuple[str, str]]) -> ReportCatalog:
@@ -360,23 +375,32 @@ class ReportCatalog:
     # -- what a description says --------------------------------------------------------
 
     def classify(self, text: str) -> list[tuple[Category, int]]:
-        """Categories whose keywords the text contains, best first, with their scores.
+        """Categories the text is about, best first, with their keyword scores.
 
         A keyword matches whole words, in order, within a clause, ignoring case; diacritics
         only count where the citizen typed them, and common abbreviations are expanded (see
         `_Word`, `_words`). Each keyword found counts its number of words, once, so "đèn
         đường" beats a lone "đèn". A keyword found only inside a longer keyword of another
         category does not count ("rác" inside "song chắn rác" is drainage, not waste).
-        Ties go to the category with the longest keyword found, then to the one mentioned
-        first (people name the main problem first), then to catalogue order.
 
-        When no keyword matches, the model (`CategoryModel`) may guess; a guess scores 0, so
-        callers can tell it from a keyword match (score ≥ 1). Its posterior decides what is
-        returned: from `SURE_AT`, the category alone (the preview calls a lone result
-        "confident" and the chat takes it without asking); from `GUESS_AT`, the category and
-        its runners-up, all scored 0 (the tie makes the preview not confident, so the chat
-        asks with these as buttons, while `submit_report` files the first); below, nothing
-        (a wrong category is worse than none: the citizen is asked to choose among all).
+        With a model (`CategoryModel`), the matched categories are ranked by their score plus
+        `MODEL_WEIGHT` x ln(posterior), the posterior floored at `POSTERIOR_FLOOR`: the model
+        breaks ties and may overturn a lead of one keyword word, never of two. The model's
+        best category without a keyword comes first, scored 0, when it ranks above them all
+        that way (a one-word match the model finds very unlikely). Either way the first
+        result then scores no more than the second, so the preview is not confident and the
+        chat asks with these as buttons (`submit_report`, without a category, files the
+        first). Exact ties, and every tie without a model, go to the category with the
+        longest keyword found, then to the one mentioned first (people name the main problem
+        first), then to catalogue order.
+
+        When no keyword matches, the model may guess; a guess scores 0, so callers can tell
+        it from a keyword match (score ≥ 1). Its posterior decides what is returned: from
+        `SURE_AT`, the category alone (the preview calls a lone result "confident" and the
+        chat takes it without asking); from `GUESS_AT`, the category and its runners-up, all
+        scored 0 (the tie makes the preview not confident, so the chat asks with these as
+        buttons, while `submit_report` files the first); below, nothing (a wrong category is
+        worse than none: the citizen is asked to choose among all).
         """
         found = _find(_words(text), {c.code: c.keywords for c in self.categories.values()})
         matched: dict[str, set[str]] = {}
@@ -389,13 +413,28 @@ class ReportCatalog:
                 continue  # inside a longer keyword of another category
             matched.setdefault(code, set()).add(keyword)
             first[code] = min(first.get(code, start), start)
+        if not matched:
+            return [] if self.model is None else self._guess(self.model, text)
         order = {code: i for i, code in enumerate(self.categories)}
         scores = {code: sum(len(_phrase(k)) for k in ks) for code, ks in matched.items()}
         longest = {code: max(len(_phrase(k)) for k in ks) for code, ks in matched.items()}
-        ranked = sorted(scores, key=lambda c: (-scores[c], -longest[c], first[c], order[c]))
-        if ranked or self.model is None:
-            return [(self.categories[code], scores[code]) for code in ranked]
-        return self._guess(self.model, text)
+        by_model = self.model.probabilities(text) if self.model is not None else []
+        posteriors = dict(by_model)
+
+        def combined(code: str) -> float:
+            if not posteriors:
+                return float(scores.get(code, 0))
+            posterior = max(posteriors.get(code, 0.0), POSTERIOR_FLOOR)
+            return scores.get(code, 0) + MODEL_WEIGHT * math.log(posterior)
+
+        ranked = sorted(
+            scores, key=lambda c: (-combined(c), -scores[c], -longest[c], first[c], order[c])
+        )
+        result = [(self.categories[code], scores[code]) for code in ranked]
+        challenger = next((code for code, _ in by_model if code not in scores), None)
+        if challenger is not None and combined(challenger) > combined(ranked[0]):
+            result.insert(0, (self.categories[challenger], 0))
+        return result
 
     def _guess(self, model: CategoryModel, text: str) -> list[tuple[Category, int]]:
         """The model's guess for a text no keyword matched: see `classify`."""

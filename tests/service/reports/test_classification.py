@@ -1,15 +1,17 @@
 """Report classification: accuracy floors on citizens' texts, and the matching rules.
 
 The floors guard against regressions of `ReportCatalog.classify` on the benchmark sets
-(bench/report_classification.py, docs/benchmarks/classification.md). The held-out set was
-never used for tuning nor training; its floor sits a few points below the measured 88.9 %
-(64/72, keywords + the model's guess; 81.9 % with keywords only). The tuning set is the
-model's training data (data/catalog/report_examples.yml), so its floor is in-sample.
-The unit tests use a small catalogue built here, so they do not depend on the keyword lists.
-"""
+(bench/report_classification.py, docs/benchmarks/classification.md). The held-out sets were
+never used for tuning nor training; their floors sit a few points below the measured
+figures. The tuning and extra sets are the model's training data
+(data/catalog/report_examples*.yml), so their floors are in-sample. Tests that read a
+held-out set report only counts, never its texts.
+The unit tests use a small catalogue built here, so they do not depend on the keyword lists."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,13 @@ import yaml
 
 from bot.reports.catalog import (
     CATALOG_DIR,
-    EXAMPLES_FILE,
+    EXAMPLES_FILES,
     GUESS_AT,
+    MODEL_WEIGHT,
+    POSTERIOR_FLOOR,
     SURE_AT,
     Category,
+    CategoryModel,
     Deadline,
     ReportCatalog,
     default_catalog,
@@ -29,10 +34,12 @@ from bot.reports.catalog import (
 ROOT = Path(__file__).resolve().parents[3]
 HELDOUT = ROOT / "tests" / "reports" / "heldout_report_texts.yml"
 TUNING = ROOT / "bench" / "report_texts.yml"
-HELDOUT_FLOOR = 0.85  # measured 0.889 (64/72)
+EXTRA = ROOT / "bench" / "report_texts_extra.yml"
+HELDOUT_FLOOR = 0.90  # measured 0.944 (68/72); 0.889 before the model ranked keyword matches
 FRESH = ROOT / "tests" / "reports" / "heldout_report_texts_2.yml"
-FRESH_FLOOR = 0.82  # measured 0.863 (120/139), once, by another writer's texts
-TUNING_FLOOR = 0.95  # measured 0.994 (176/177), in-sample
+FRESH_FLOOR = 0.88  # measured 0.928 (129/139), by another writer's texts; 0.863 before
+TUNING_FLOOR = 0.95  # measured 0.994 (176/177), in-sample (97.7 % by 5-fold CV)
+EXTRA_FLOOR = 0.95  # measured 0.975 (273/280), in-sample (86.4 % by 5-fold CV)
 
 
 def accuracy(catalog: ReportCatalog, path: Path) -> float:
@@ -57,14 +64,19 @@ def test_tuning_texts_are_classified_above_the_floor() -> None:
     assert accuracy(default_catalog(), TUNING) >= TUNING_FLOOR
 
 
-@pytest.mark.parametrize("path", [HELDOUT, FRESH, TUNING])
+def test_extra_training_texts_are_classified_above_the_floor() -> None:
+    assert accuracy(default_catalog(), EXTRA) >= EXTRA_FLOOR
+
+
+@pytest.mark.parametrize("path", [HELDOUT, FRESH, TUNING, EXTRA])
 def test_benchmark_sets_are_well_formed(path: Path) -> None:
     texts = yaml.safe_load(path.read_text(encoding="utf-8"))["texts"]
     codes = set(default_catalog().categories)
     styles = {"standard", "no_diacritics", "teencode", "dialect"}
-    for item in texts:
-        assert set(item) == {"text", "category", "style"}, item
-        assert item["category"] in codes and item["style"] in styles, item
+    for i, item in enumerate(texts):  # a failure names the text by number, not its words
+        keys, category, style = set(item), item.get("category"), item.get("style")
+        assert keys == {"text", "category", "style"}, f"text {i}"
+        assert category in codes and style in styles, f"text {i}"
     per_category = {code: sum(t["category"] == code for t in texts) for code in codes}
     assert min(per_category.values()) >= (3 if path == HELDOUT else 5), per_category
     informal = sum(t["style"] in {"no_diacritics", "teencode"} for t in texts)
@@ -232,28 +244,112 @@ def test_a_text_without_keyword_gets_the_models_category_alone_when_sure(
     assert guessing.model.probabilities("kiet toi om")[0][1] >= SURE_AT
     # score 0: a guess, not a keyword match; alone, so the preview calls it confident
     assert codes(guessing, "kiet toi om") == [("lighting", 0)]
-    assert codes(guessing, "mưa là ngập") == [("drainage", 0)]
 
 
 def test_a_less_sure_guess_comes_with_its_runners_up_so_the_citizen_chooses(
     guessing: ReportCatalog,
 ) -> None:
     assert guessing.model is not None
-    assert GUESS_AT <= guessing.model.probabilities("tối, ngập")[0][1] < SURE_AT
-    ranked = codes(guessing, "tối, ngập")
+    assert GUESS_AT <= guessing.model.probabilities("mưa là ngập")[0][1] < SURE_AT
+    ranked = codes(guessing, "mưa là ngập")
     assert ranked[0] == ("drainage", 0)
     assert len(ranked) > 1 and {score for _, score in ranked} == {0}  # a tie: not confident
 
 
-@pytest.mark.parametrize("text", ["asdf qwer zxcv", "xóm", "cả xóm", "tối ngập gãy", "ok"])
+@pytest.mark.parametrize(
+    "text", ["asdf qwer zxcv", "xóm", "cả xóm", "tối ngập gãy", "ok", "tối, ngập"]
+)
 def test_gibberish_or_an_unsure_guess_gets_no_category(guessing: ReportCatalog, text: str) -> None:
     assert codes(guessing, text) == []
 
 
-def test_keyword_matches_still_win_over_the_model(guessing: ReportCatalog) -> None:
-    # every other word says drainage, but "đèn" is a keyword of lighting
-    assert codes(guessing, "đèn, mưa xuống là ngập tới gối") == [("lighting", 1)]
-    assert codes(guessing, "cây, kiệt tối om") == [("trees", 1)]
+def test_a_two_word_keyword_wins_over_the_model(guessing: ReportCatalog) -> None:
+    assert guessing.model is not None
+    assert guessing.model.probabilities("cống nghẹt, kiệt tối om")[0][0] == "lighting"
+    assert codes(guessing, "cống nghẹt, kiệt tối om") == [("drainage", 2)]
+    assert codes(guessing, "đèn, ngập") == [("lighting", 1)]  # the model is unsure
+
+
+def test_a_one_word_keyword_the_model_finds_very_unlikely_is_questioned(
+    guessing: ReportCatalog,
+) -> None:
+    # every other word says drainage: drainage comes first, scored 0, before "đèn"'s
+    # lighting, so the preview is not confident and the citizen chooses
+    ranked = codes(guessing, "đèn, mưa xuống là ngập tới gối")
+    assert ranked == [("drainage", 0), ("lighting", 1)]
+    assert not confident(ranked)
+
+
+# --- keyword matches ranked with the model's posteriors -------------------------------------
+
+
+@dataclass(frozen=True)
+class FixedModel(CategoryModel):
+    """A model whose posteriors are given, whatever the text."""
+
+    posteriors: tuple[tuple[str, float], ...] = ()
+
+    def probabilities(self, text: str) -> list[tuple[str, float]]:
+        return list(self.posteriors)
+
+
+def with_posteriors(catalog: ReportCatalog, **posteriors: float) -> ReportCatalog:
+    ranked = tuple(sorted(posteriors.items(), key=lambda cp: -cp[1]))
+    return replace(catalog, model=FixedModel({}, {}, {}, posteriors=ranked))
+
+
+def confident(ranked: list[tuple[str, int]]) -> bool:
+    """As the preview decides (bot/reports/internal_routes.py)."""
+    return bool(ranked) and (len(ranked) == 1 or ranked[0][1] > ranked[1][1])
+
+
+def test_the_model_can_take_away_more_than_one_keyword_word_and_less_than_two() -> None:
+    bound = -MODEL_WEIGHT * math.log(POSTERIOR_FLOOR)
+    assert 1 < bound < 2
+
+
+def test_the_model_breaks_a_keyword_tie_and_the_tie_stays_unsure() -> None:
+    catalog = small_catalog({"waste": ["rác"], "drainage": ["cống"]})
+    assert codes(catalog, "rác, cống") == [("waste", 1), ("drainage", 1)]  # first mentioned
+    model = with_posteriors(catalog, drainage=0.6, waste=0.3, other=0.1)
+    ranked = codes(model, "rác, cống")
+    assert ranked == [("drainage", 1), ("waste", 1)] and not confident(ranked)
+
+
+def test_the_model_overturns_a_lead_of_one_keyword_word_only_when_sure() -> None:
+    catalog = small_catalog({"a": ["x y"], "b": ["z"]})
+    sure = codes(with_posteriors(catalog, b=0.93, a=0.05, c=0.02), "x y, z")
+    assert sure == [("b", 1), ("a", 2)] and not confident(sure)
+    unsure = codes(with_posteriors(catalog, b=0.6, a=0.3, c=0.1), "x y, z")
+    assert unsure == [("a", 2), ("b", 1)] and confident(unsure)
+
+
+def test_the_model_never_overturns_a_lead_of_two_keyword_words() -> None:
+    catalog = small_catalog({"a": ["x y z"], "b": ["w"]})
+    assert codes(with_posteriors(catalog, b=0.9999, a=0.0001), "x y z, w")[0] == ("a", 3)
+
+
+def test_a_category_without_keyword_comes_first_only_against_a_one_word_match() -> None:
+    one = small_catalog({"a": ["x"], "c": ["q"]})
+    ranked = codes(with_posteriors(one, c=0.99, a=0.001), "x")
+    assert ranked == [("c", 0), ("a", 1)] and not confident(ranked)
+    assert codes(with_posteriors(one, c=0.6, a=0.2), "x") == [("a", 1)]
+    two = small_catalog({"a": ["x y"], "c": ["q"]})
+    assert codes(with_posteriors(two, c=0.99, a=0.001), "x y") == [("a", 2)]
+
+
+@pytest.mark.parametrize("path", [TUNING, EXTRA])
+def test_an_answer_the_model_changed_is_never_confident(path: Path) -> None:
+    catalog = default_catalog()
+    keywords_only = replace(catalog, model=None)
+    changed = 0
+    for item in yaml.safe_load(path.read_text(encoding="utf-8"))["texts"]:
+        before = codes(keywords_only, item["text"])
+        after = codes(catalog, item["text"])
+        if before and after[0][0] != before[0][0]:
+            changed += 1
+            assert not confident(after), item["text"]
+    assert path == TUNING or changed  # the extra texts have such answers
 
 
 def test_the_model_is_deterministic() -> None:
@@ -278,8 +374,21 @@ def test_examples_must_name_known_categories() -> None:
         small_catalog({"a": ["x"]}).with_model([("y", "nope")])
 
 
-def test_the_examples_are_the_tuning_set_and_share_no_text_with_the_held_out_set() -> None:
-    examples = yaml.safe_load((CATALOG_DIR / EXAMPLES_FILE).read_text("utf-8"))["texts"]
-    assert examples == yaml.safe_load(TUNING.read_text("utf-8"))["texts"]
-    held_out = {t["text"] for t in yaml.safe_load(HELDOUT.read_text("utf-8"))["texts"]}
-    assert not held_out & {t["text"] for t in examples}
+@pytest.mark.parametrize(
+    ("name", "source"), list(zip(EXAMPLES_FILES, [TUNING, EXTRA], strict=True))
+)
+def test_the_examples_are_verbatim_copies_of_the_training_sets(name: str, source: Path) -> None:
+    examples = yaml.safe_load((CATALOG_DIR / name).read_text("utf-8"))["texts"]
+    assert examples == yaml.safe_load(source.read_text("utf-8"))["texts"]
+
+
+@pytest.mark.parametrize("held_out_set", [HELDOUT, FRESH])
+def test_the_examples_share_no_text_with_the_held_out_sets(held_out_set: Path) -> None:
+    examples = {
+        t["text"]
+        for name in EXAMPLES_FILES
+        for t in yaml.safe_load((CATALOG_DIR / name).read_text("utf-8"))["texts"]
+    }
+    held_out = {t["text"] for t in yaml.safe_load(held_out_set.read_text("utf-8"))["texts"]}
+    shared = len(held_out & examples)  # a count: a failure must not print held-out texts
+    assert shared == 0
