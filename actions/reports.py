@@ -632,8 +632,29 @@ class ActionSubmitReport(Action):
             deadline_line=f"\nHạn xử lý: {report['deadline_label']}."
             if report.get("deadline_label")
             else "",
+            json_message=report_card(report),
         )
         return _reset()
+
+
+CARD_FIELDS = (
+    "code",
+    "state",
+    "state_label",
+    "open",
+    "category_name",
+    "address",
+    "commune",
+    "agency_name",
+    "deadline_label",
+    "latest_reply",
+)
+
+
+def report_card(report: dict[str, Any]) -> dict[str, Any]:
+    """A report as a card (``custom.report``) for channels that draw one (the mini-app);
+    the text beside it says the same, for channels that do not."""
+    return {"report": {k: report.get(k) for k in CARD_FIELDS}}
 
 
 class ActionCancelReport(Action):
@@ -739,7 +760,9 @@ class ActionCheckReportStatus(ServiceAction):
                 )
                 return []
         buttons = _after_resolution_buttons(report["code"]) if report["state"] == "resolved" else []
-        dispatcher.utter_message(text=_status_text(report), buttons=buttons)
+        dispatcher.utter_message(
+            text=_status_text(report), buttons=buttons, json_message=report_card(report)
+        )
         return []
 
 

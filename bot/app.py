@@ -11,6 +11,11 @@ from fastapi import FastAPI
 from bot import __version__
 from bot.applications.adapter import load_one_stop_shop
 from bot.applications.routes import router as applications_router
+from bot.channels.host.routes import router as host_router
+from bot.channels.host.routes import uploads as host_uploads
+from bot.channels.miniapp.routes import mount_static
+from bot.channels.miniapp.routes import router as miniapp_router
+from bot.channels.miniapp.routes import uploads as miniapp_uploads
 from bot.channels.telegram.runtime import open_telegram
 from bot.channels.telegram.webhook import router as telegram_router
 from bot.conversations.rasa import RasaClient
@@ -23,6 +28,7 @@ from bot.media.routes import router as media_router
 from bot.open311.routes import router as open311_router
 from bot.procedures.routes import router as procedures_router
 from bot.procedures.search import ProcedureSearch
+from bot.ratelimit import RateLimiter
 from bot.reports.internal_routes import router as internal_reports_router
 from bot.settings import Settings, get_settings
 from bot.staff.routes import router as staff_router
@@ -57,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
     )
+    # Messages per citizen per minute on the mini-app and the host API (one count per process).
+    app.state.citizen_limiter = RateLimiter(settings.citizen_messages_per_minute)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(conversation_router)
@@ -67,4 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(internal_reports_router)
     app.include_router(media_router)
     app.include_router(telegram_router)
+    app.include_router(miniapp_router)
+    app.include_router(miniapp_uploads)
+    app.include_router(host_router)
+    app.include_router(host_uploads)
+    mount_static(app)
     return app

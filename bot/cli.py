@@ -135,6 +135,45 @@ def create_api_key(name: str, kind: str) -> int:
     return 0
 
 
+def add_host(slug: str, name: str, webhook_url: str | None, public_key_file: str | None) -> int:
+    """Register a host app: its API key, webhook secret and launch key, printed once."""
+    from pathlib import Path
+
+    from bot.apiclients.models import HostConfigError, create_host
+
+    pem = Path(public_key_file).read_text(encoding="utf-8") if public_key_file else None
+    with _factory()() as session:
+        try:
+            new = create_host(
+                session,
+                name=name,
+                slug=slug,
+                webhook_url=webhook_url,
+                launch_public_key_pem=pem,
+            )
+        except HostConfigError as exc:
+            print(exc)
+            return 1
+    print(f"Đã thêm ứng dụng {name} ({slug}). Các khóa dưới đây chỉ hiện một lần, hãy lưu lại:")
+    print(f"  X-API-Key:        {new.api_key}")
+    if new.webhook_secret:
+        print(f"  webhook secret:   {new.webhook_secret}")
+    if new.launch_secret:
+        print(f"  launch (HS256):   {new.launch_secret}")
+    else:
+        print("  launch (RS256):   kiểm tra bằng khóa công khai đã cung cấp")
+    return 0
+
+
+def prune_sessions() -> int:
+    from bot.channels.miniapp.sessions import prune_expired
+
+    with _factory()() as session:
+        removed = prune_expired(session)
+    print(f"{removed} expired mini-app sessions and launch-token records removed")
+    return 0
+
+
 def prune_media(days: float) -> int:
     """Delete uploaded photos that were never attached to a report (abandoned drafts)."""
     from datetime import timedelta
@@ -153,6 +192,7 @@ def run_outbox(once: bool = False) -> int:
     """Deliver due notifications every few seconds (Ctrl-C to stop)."""
     import time
 
+    from bot.channels.host.push import HostWebhookSender
     from bot.outbox.models import Channel
     from bot.outbox.senders import EmailSender, Sender, TelegramSender, WebhookSender
     from bot.outbox.worker import deliver_due
@@ -169,6 +209,7 @@ def run_outbox(once: bool = False) -> int:
             starttls=settings.smtp_starttls,
         ),
     }
+    senders[Channel.HOST] = HostWebhookSender(_factory())
     if settings.telegram_bot_token:
         senders[Channel.TELEGRAM] = TelegramSender(
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
@@ -256,6 +297,16 @@ def main(argv: list[str] | None = None) -> int:
     new_key = keys.add_subparsers(dest="action", required=True).add_parser("create")
     new_key.add_argument("name")
     new_key.add_argument("--kind", choices=["open311", "host"], required=True)
+    hosts = sub.add_parser("host", help="host apps (super-apps) of the mini-app and host API")
+    host_actions = hosts.add_subparsers(dest="action", required=True)
+    new_host = host_actions.add_parser("add", help="register a host app; prints its keys once")
+    new_host.add_argument("slug", help="its citizens' identity prefix and launch-token issuer")
+    new_host.add_argument("--name", required=True, help="display name")
+    new_host.add_argument("--webhook-url", help="where its citizens' notices are pushed")
+    new_host.add_argument(
+        "--launch-public-key", help="PEM file: RS256 launch tokens (default: an HS256 secret)"
+    )
+    host_actions.add_parser("prune-sessions", help="forget expired mini-app sessions")
     outbox = sub.add_parser("outbox", help="deliver notifications")
     outbox_run = outbox.add_subparsers(dest="action", required=True).add_parser("run")
     outbox_run.add_argument("--once", action="store_true", help="one pass, then exit")
@@ -284,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         return create_staff_account(args.username, args.name, args.role, args.agency)
     if args.command == "api-keys":
         return create_api_key(args.name, args.kind)
+    if args.command == "host" and args.action == "add":
+        return add_host(args.slug, args.name, args.webhook_url, args.launch_public_key)
+    if args.command == "host":
+        return prune_sessions()
     if args.command == "outbox":
         return run_outbox(once=args.once)
     if args.command == "media":

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversations.rasa import RasaClient
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 
 
@@ -21,6 +22,11 @@ def _session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.citizen_limiter
+    return limiter
+
+
 def _rasa(request: Request) -> RasaClient:
     rasa: RasaClient = request.app.state.rasa
     return rasa
@@ -29,3 +35,4 @@ def _rasa(request: Request) -> RasaClient:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(_session_factory)]
 RasaDep = Annotated[RasaClient, Depends(_rasa)]
+LimiterDep = Annotated[RateLimiter, Depends(_limiter)]

@@ -2,6 +2,8 @@
 
 from bot.apiclients.models import ApiClient
 from bot.applications.models import Application
+from bot.channels.miniapp.models import MiniAppSession as MiniAppSession
+from bot.channels.miniapp.models import UsedLaunchToken as UsedLaunchToken
 from bot.channels.telegram.models import TelegramButtonPayload as TelegramButtonPayload
 from bot.channels.telegram.models import TelegramUpdate as TelegramUpdate
 from bot.conversations.models import Message

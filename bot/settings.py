@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     # Messages one Telegram user may send per minute before being asked to slow down.
     telegram_messages_per_minute: int = Field(default=20, ge=1)
+    # The mini-app and the host API (docs/integration/host-app.md): messages one citizen may
+    # send per minute; launch tokens (JWT signed by the host app, key per host in the
+    # database) must name this audience and be at most this old; a mini-app session lasts this
+    # long; a Telegram Mini App's initData may be this old. WEB_GUEST_CHAT lets the page open
+    # without a launch token, as an anonymous web chat (false: only hosts may open it).
+    citizen_messages_per_minute: int = Field(default=20, ge=1)
+    launch_token_audience: str = "hue-s-assistant"  # noqa: S105 (a name, not a secret)
+    launch_token_max_age_seconds: int = Field(default=300, ge=10, le=900)
+    miniapp_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    telegram_init_data_max_age_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    web_guest_chat: bool = True
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
     # The action server's key to the service's internal API (/api/v1/internal/…): it files
     # reports and reads their status on a citizen's behalf. At least 16 characters in

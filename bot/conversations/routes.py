@@ -1,4 +1,4 @@
-"""POST /api/v1/chat: converse with the assistant over HTTP."""
+"""POST /api/v1/chat, the open web chat; `converse` serves every HTTP channel."""
 
 from __future__ import annotations
 
@@ -8,17 +8,31 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.conversations.schemas import ChatRequest, ChatResponse, ErrorResponse, Reply
-from bot.conversations.service import AssistantUnavailableError, Inbound, handle_message
+from bot.conversations.rasa import RasaClient
+from bot.conversations.schemas import (
+    ChatRequest,
+    ChatResponse,
+    ErrorResponse,
+    MessageIn,
+    Reply,
+)
+from bot.conversations.service import (
+    LOCATION_ONLY,
+    PHOTO_ONLY,
+    AssistantUnavailableError,
+    Inbound,
+    handle_message,
+)
 from bot.deps import RasaDep, SessionFactoryDep, SettingsDep
 from bot.errors import ApiError
 from bot.media.storage import owned_media
+from bot.ratelimit import RateLimiter, Verdict
+from bot.settings import Settings
 from vitext import MessageTooLongError, normalize_message
 
 router = APIRouter(prefix="/api/v1", tags=["conversation"])
 
 WEB_CHANNEL = "web"
-PHOTO_ONLY = "/report_problem"
 
 
 def _attachments(
@@ -51,30 +65,26 @@ def _reply(raw: dict[str, Any]) -> Reply:
     )
 
 
-@router.post(
-    "/chat",
-    response_model=ChatResponse,
-    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
-    summary="Send a citizen's message and get the assistant's replies",
-)
-async def chat(
-    body: ChatRequest,
-    settings: SettingsDep,
-    session_factory: SessionFactoryDep,
-    rasa: RasaDep,
-) -> ChatResponse:
-    """Send typed text, or the payload of a pressed button, and get the replies.
+async def converse(
+    *,
+    settings: Settings,
+    factory: sessionmaker[Session],
+    rasa: RasaClient,
+    sender_id: str,
+    channel: str,
+    body: MessageIn,
+) -> list[Reply]:
+    """One citizen message from any HTTP channel (web chat, mini-app, host API) → the replies.
 
-    The first call returns a ``session_id``; send it back to continue the same conversation.
+    Bad input is refused with a Vietnamese ApiError before anything is stored.
     """
-    session_id = body.session_id or uuid.uuid4().hex
-    sender_id = f"{WEB_CHANNEL}:{session_id}"
-    attachments = _attachments(session_factory, body.attachments, sender_id)
+    attachments = _attachments(factory, body.attachments, sender_id)
     if body.payload is not None:
         text = body.payload
     elif attachments and not (body.text or "").strip():
-        # A photo with no words: it starts a report, or feeds the one being written.
         text = PHOTO_ONLY
+    elif body.location is not None and not (body.text or "").strip():
+        text = LOCATION_ONLY
     else:
         try:
             text = normalize_message(body.text or "", max_chars=settings.max_message_chars)
@@ -92,13 +102,51 @@ async def chat(
         metadata["location"] = body.location.model_dump()
     if attachments:
         metadata["attachments"] = attachments
-    inbound = Inbound(sender_id=sender_id, channel=WEB_CHANNEL, text=text, metadata=metadata)
+    inbound = Inbound(sender_id=sender_id, channel=channel, text=text, metadata=metadata)
     try:
-        replies = await handle_message(session_factory=session_factory, rasa=rasa, inbound=inbound)
+        replies = await handle_message(session_factory=factory, rasa=rasa, inbound=inbound)
     except AssistantUnavailableError as exc:
         raise ApiError(
             503,
             "assistant_unavailable",
             "Trợ lý đang bận, tin nhắn của bạn đã được lưu lại. Bạn vui lòng thử lại sau ít phút.",
         ) from exc
-    return ChatResponse(session_id=session_id, replies=[_reply(r) for r in replies])
+    return [_reply(r) for r in replies]
+
+
+def rate_limited(limiter: RateLimiter, sender_id: str) -> None:
+    """Refuse a citizen who sends more than their per-minute allowance (HTTP 429)."""
+    if limiter.hit(sender_id) is not Verdict.ALLOWED:
+        raise ApiError(
+            429,
+            "too_many_messages",
+            "Bạn gửi tin nhắn nhanh quá. Bạn vui lòng đợi một lát rồi gửi tiếp nhé.",
+        )
+
+
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    summary="Send a citizen's message and get the assistant's replies",
+)
+async def chat(
+    body: ChatRequest,
+    settings: SettingsDep,
+    session_factory: SessionFactoryDep,
+    rasa: RasaDep,
+) -> ChatResponse:
+    """Send typed text, or the payload of a pressed button, and get the replies.
+
+    The first call returns a ``session_id``; send it back to continue the same conversation.
+    """
+    session_id = body.session_id or uuid.uuid4().hex
+    replies = await converse(
+        settings=settings,
+        factory=session_factory,
+        rasa=rasa,
+        sender_id=f"{WEB_CHANNEL}:{session_id}",
+        channel=WEB_CHANNEL,
+        body=body,
+    )
+    return ChatResponse(session_id=session_id, replies=replies)

@@ -12,14 +12,9 @@ class Location(BaseModel):
     longitude: float = Field(ge=-180, le=180)
 
 
-class ChatRequest(BaseModel):
+class MessageIn(BaseModel):
     """One message from a citizen: typed text, or the payload of a button they pressed."""
 
-    session_id: str | None = Field(
-        default=None,
-        pattern=r"^[0-9a-f]{32}$",
-        description="Returned by the first reply; send it back to continue the conversation.",
-    )
     text: str | None = Field(default=None, description="What the citizen typed.")
     payload: str | None = Field(
         default=None,
@@ -31,9 +26,20 @@ class ChatRequest(BaseModel):
         default=[],
         max_length=10,
         description=(
-            "Ids of photos this session uploaded with POST /api/v1/media, sent with this "
-            "message (a photo alone starts a report, or feeds the one being written)."
+            "Ids of photos this citizen uploaded (POST /api/v1/media, or the mini-app's and "
+            "host API's upload), sent with this message (a photo alone starts a report, or "
+            "feeds the one being written)."
         ),
+    )
+
+
+class ChatRequest(MessageIn):
+    """A message to the open web chat API."""
+
+    session_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="Returned by the first reply; send it back to continue the conversation.",
     )
 
 
@@ -49,9 +55,12 @@ class Reply(BaseModel):
     custom: dict[str, Any] | None = None
 
 
-class ChatResponse(BaseModel):
-    session_id: str
+class Replies(BaseModel):
     replies: list[Reply]
+
+
+class ChatResponse(Replies):
+    session_id: str
 
 
 class ErrorBody(BaseModel):

@@ -14,6 +14,12 @@ from bot.conversations.rasa import RasaClient, RasaUnavailableError
 from bot.db import utcnow
 from bot.logs import log
 
+# What Rasa is sent for a message with no words: a photo alone starts a report (or feeds the
+# one being written); a shared location alone gives the place (the report form reads the
+# coordinates from metadata.location whatever the intent).
+PHOTO_ONLY = "/report_problem"
+LOCATION_ONLY = "/inform_place"
+
 
 @dataclass(frozen=True)
 class Inbound:

@@ -135,7 +135,7 @@ def media_view(media: MediaFile) -> MediaOut:
     )
 
 
-def _read_upload(file: UploadFile | None, max_bytes: int) -> bytes:
+def read_upload(file: UploadFile | None, max_bytes: int) -> bytes:
     """The uploaded bytes, reading at most one byte more than allowed."""
     if file is None:
         raise ApiError(422, "file_required", "Bạn chưa chọn ảnh để gửi.")
@@ -145,18 +145,18 @@ def _read_upload(file: UploadFile | None, max_bytes: int) -> bytes:
     return data
 
 
-def _not_found() -> ApiError:
+def media_not_found() -> ApiError:
     return ApiError(404, "media_not_found", "Không tìm thấy ảnh này.")
 
 
-def _image_response(settings: Settings, media: MediaFile) -> Response:
+def image_response(settings: Settings, media: MediaFile) -> Response:
     try:
         path = media_path(settings.media_dir, media)
     except FileNotFoundError:
         path = None
     if path is None or not path.is_file():
         log.warning("media_file_missing", media_id=media.id, path=media.storage_path)
-        raise _not_found()
+        raise media_not_found()
     return FileResponse(
         path,
         media_type=media.content_type,
@@ -189,12 +189,12 @@ def upload_photo(
             "invalid_session",
             "Phiên trò chuyện không hợp lệ. Bạn tải lại trang rồi gửi ảnh lại nhé.",
         )
-    data = _read_upload(file, settings.media_max_bytes)
+    data = read_upload(file, settings.media_max_bytes)
     with factory() as session:
-        return _store(session, settings, data, f"{WEB_CHANNEL}:{session_id}", MediaKind.PHOTO)
+        return store_upload(session, settings, data, f"{WEB_CHANNEL}:{session_id}", MediaKind.PHOTO)
 
 
-def _store(
+def store_upload(
     session: Session,
     settings: Settings,
     data: bytes,
@@ -228,12 +228,12 @@ def get_photo(
     media_id: str, settings: SettingsDep, factory: SessionFactoryDep, session_id: str = ""
 ) -> Response:
     if not SESSION_ID.fullmatch(session_id):
-        raise _not_found()
+        raise media_not_found()
     with factory() as session:
         media = owned_media(session, media_id, f"{WEB_CHANNEL}:{session_id}")
     if media is None:
-        raise _not_found()
-    return _image_response(settings, media)
+        raise media_not_found()
+    return image_response(settings, media)
 
 
 @router.get(
@@ -267,8 +267,8 @@ def staff_get_media(
         report = visible_report(session, identity, code)
         media = media_on_report(session, report.id, media_id)
     if media is None:
-        raise _not_found()
-    return _image_response(settings, media)
+        raise media_not_found()
+    return image_response(settings, media)
 
 
 @router.post(
@@ -287,6 +287,6 @@ def staff_upload_evidence(
 ) -> MediaOut:
     with factory() as session:
         report = visible_report(session, identity, code)
-        data = _read_upload(file, settings.media_max_bytes)
+        data = read_upload(file, settings.media_max_bytes)
         owner = f"staff:{identity.user_id}"
-        return _store(session, settings, data, owner, MediaKind.EVIDENCE, report.id)
+        return store_upload(session, settings, data, owner, MediaKind.EVIDENCE, report.id)

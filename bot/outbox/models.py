@@ -15,7 +15,8 @@ from bot.db import Base, UTCDateTime, str_enum, utcnow
 class Channel(StrEnum):
     WEBHOOK = "webhook"  # signed JSON POST (HMAC-SHA256)
     EMAIL = "email"  # SMTP
-    TELEGRAM = "telegram"  # a message to a Telegram chat (an agency's group)
+    TELEGRAM = "telegram"  # a message to a Telegram chat (an agency's group, a citizen)
+    HOST = "host"  # a citizen's notice to their host app's webhook (signed with its secret)
 
 
 class Delivery(StrEnum):

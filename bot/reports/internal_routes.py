@@ -97,7 +97,17 @@ def _commune(place: Place) -> str | None:
     return commune_in(place.commune) or commune_in(place.address)
 
 
-def _summary(report: Report, catalog: ReportCatalog) -> dict[str, Any]:
+def citizen_report_list(
+    session: Session, sender_id: str, limit: int, catalog: ReportCatalog | None = None
+) -> dict[str, Any]:
+    """``{"reports": [...]}``: a citizen's reports as they may read them, newest change first."""
+    catalog = catalog or default_catalog()
+    return {
+        "reports": [report_summary(r, catalog) for r in citizen_reports(session, sender_id, limit)]
+    }
+
+
+def report_summary(report: Report, catalog: ReportCatalog) -> dict[str, Any]:
     """What the citizen may read about a report: never the staff's names or other citizens."""
     category = catalog.categories.get(report.category or "")
     agency = catalog.agencies.get(report.agency_code or "")
@@ -146,7 +156,7 @@ def preview(body: PreviewIn, factory: SessionFactoryDep) -> dict[str, Any]:
         )
         with factory() as session:
             found = find_duplicates(session, draft, chosen.code)
-            duplicates = [_summary(r, catalog) for r in found[:MAX_CATEGORY_CHOICES]]
+            duplicates = [report_summary(r, catalog) for r in found[:MAX_CATEGORY_CHOICES]]
     return {
         "categories": [{"code": c.code, "name": c.name} for c, _ in ranked[:MAX_CATEGORY_CHOICES]],
         "confident": confident,
@@ -192,7 +202,7 @@ def submit(body: SubmitIn, factory: SessionFactoryDep) -> dict[str, Any]:
         if body.photos:
             # Only the citizen's own uploads that are on no other report are attached.
             attach_photos(session, body.photos, report.id, body.citizen)
-        return _summary(report, catalog)
+        return report_summary(report, catalog)
 
 
 def _citizen_report(session: Session, code: str, citizen: str) -> Report:
@@ -216,7 +226,11 @@ def list_citizen_reports(
 ) -> dict[str, Any]:
     catalog = default_catalog()
     with factory() as session:
-        return {"reports": [_summary(r, catalog) for r in citizen_reports(session, citizen, limit)]}
+        return {
+            "reports": [
+                report_summary(r, catalog) for r in citizen_reports(session, citizen, limit)
+            ]
+        }
 
 
 @router.get("/reports/{code}", summary="One report, for its reporter or a follower")
@@ -224,7 +238,7 @@ def get_citizen_report(
     code: str, factory: SessionFactoryDep, citizen: Annotated[str, Query(pattern=SENDER_PATTERN)]
 ) -> dict[str, Any]:
     with factory() as session:
-        return _summary(_citizen_report(session, code, citizen), default_catalog())
+        return report_summary(_citizen_report(session, code, citizen), default_catalog())
 
 
 @router.post("/reports/{code}/follow", summary="Follow an open report instead of filing it again")
@@ -240,7 +254,7 @@ def follow(code: str, body: CitizenIn, factory: SessionFactoryDep) -> dict[str, 
                 409, "report_closed", f"Phản ánh {report.code} đã kết thúc, không theo dõi được."
             )
         follow_report(session, report, body.citizen, body.channel)
-        return _summary(report, catalog)
+        return report_summary(report, catalog)
 
 
 def _citizen_move(
@@ -284,7 +298,7 @@ def _citizen_move(
                     + " được.",
                 ) from exc
             raise ApiError(422, exc.code, exc.message) from exc
-        return _summary(report, catalog)
+        return report_summary(report, catalog)
 
 
 @router.post("/reports/{code}/rating", summary="The reporter rates a resolved report (1–5)")

@@ -6,8 +6,10 @@ about it are stored together or not at all; the outbox worker delivers them with
 - The agency that holds a report gets "report.assigned" on every contact it has configured
   (signed webhook, e-mail, its Telegram group). The reporter's identity is never included.
 - The reporter, and citizens who follow the report, get "report.updated" through their own
-  channel when its state changes. Telegram citizens get a Telegram message; web chat sessions
-  read their reports' state in the chat (no push channel exists for an anonymous web page).
+  channel when its state changes: Telegram citizens get a Telegram message; citizens of a host
+  app get a signed notice on the host's webhook (the host shows it in its app); guest web chat
+  sessions read their reports' state in the chat and the mini-app's report list (an anonymous
+  web page has no push channel).
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ def citizen_target(sender_id: str) -> tuple[Channel, str] | None:
     channel, _, ident = sender_id.partition(":")
     if channel == "telegram" and ident:
         return Channel.TELEGRAM, ident
+    if channel == "host" and ":" in ident:  # host:<slug>:<citizen id> → "<slug>:<citizen id>"
+        return Channel.HOST, ident
     return None
 
 

@@ -8,5 +8,5 @@ the modules, see docs/integration/telegram.md.
 - handlers: what the bot does with each kind of update
 - render: Rasa replies as Telegram messages
 - store: update de-duplication and the button payload tokens (database)
-- ratelimit: messages per user per minute
+- the per-user rate limit is bot.ratelimit, shared with the other channels
 """

@@ -32,22 +32,24 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.telegram import render, texts
-from bot.channels.telegram.ratelimit import RateLimiter, Verdict
 from bot.channels.telegram.store import claim_update, payload_for, save_payloads
 from bot.conversations.rasa import RasaClient
-from bot.conversations.routes import PHOTO_ONLY
-from bot.conversations.service import AssistantUnavailableError, Inbound, handle_message
+from bot.conversations.service import (
+    LOCATION_ONLY,
+    PHOTO_ONLY,
+    AssistantUnavailableError,
+    Inbound,
+    handle_message,
+)
 from bot.logs import log
 from bot.media.images import CONTENT_TYPES, MediaError, too_large
 from bot.media.models import MediaFile, MediaKind
 from bot.media.storage import store_image
+from bot.ratelimit import RateLimiter, Verdict
 from bot.settings import Settings
 from vitext import MessageTooLongError, normalize_message
 
 CHANNEL = "telegram"
-# What Rasa is sent for a shared location: the place intent; the report form reads the
-# coordinates from metadata.location whatever the intent.
-LOCATION = "/inform_place"
 GREETING = "/greet"
 HELP = "/help"
 STATUS = "/check_report_status"
@@ -284,7 +286,7 @@ class TelegramChannel:
         location = message.location
         assert location is not None  # the filter
         metadata = {"location": {"latitude": location.latitude, "longitude": location.longitude}}
-        await self.converse(bot, message.chat.id, LOCATION, metadata)
+        await self.converse(bot, message.chat.id, LOCATION_ONLY, metadata)
 
     async def on_photo(self, message: Message, bot: Bot) -> None:
         assert message.photo  # the filter

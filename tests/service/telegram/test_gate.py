@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from bot.channels.telegram import texts
 from bot.channels.telegram.models import TelegramUpdate
-from bot.channels.telegram.ratelimit import RateLimiter, Verdict
 from bot.channels.telegram.store import (
     claim_update,
     payload_for,
@@ -17,6 +16,7 @@ from bot.channels.telegram.store import (
     save_payloads,
 )
 from bot.db import utcnow
+from bot.ratelimit import RateLimiter, Verdict
 from bot.settings import Settings
 from tests.service.conftest import FakeRasa
 from tests.service.telegram import updates
