@@ -1,5 +1,6 @@
-"""Engine benchmark: Rasa start-up time, resident memory, and one message through the gateway
-compared with Rasa's own REST webhook, in the same run on this machine.
+"""Engine benchmark: Rasa start-up time, resident memory, and a load of simulated citizens
+through the public APIs (the web chat API and the host API) compared with Rasa's own REST
+webhook, in the same run on this machine.
 
     make bench-engine      (= .venv/bin/python bench/engine.py)
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import statistics
 import sys
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import devserver, engine  # noqa: E402
+from bot.apiclients.models import create_host  # noqa: E402
 from bot.db import make_engine, make_sessionmaker  # noqa: E402
 from bot.procedures.importer import import_catalog  # noqa: E402
 from bot.settings import Environment, Settings  # noqa: E402
@@ -33,7 +36,9 @@ from tests.service.conftest import free_port, migrate  # noqa: E402
 
 SECRET = "bench-gateway-secret-0123456789"
 WARM_UP = 20  # requests per path before measuring
+# Each simulated citizen has this short conversation, then another citizen begins.
 TEXTS = ["chào bạn", "lam cccd o mo rua", "lệ phí làm hộ chiếu bao nhiêu", "cảm ơn nha"]
+ROUNDS = 2  # per level: the paths run in one order, then in the reverse order
 
 
 def rss_mb(pid: int) -> float:
@@ -50,14 +55,22 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-async def load(url: str, make_body, concurrency: int, requests: int, headers=None) -> dict:
+async def load(
+    url: str, make_body, concurrency: int, requests: int, run: str, headers=None
+) -> tuple[list[float], float]:
+    """``concurrency`` citizens at a time, ``requests`` messages in all: latencies, seconds.
+
+    Worker w's k-th message is message k % 4 of its citizen number k // 4 (``run`` keeps
+    citizens of different runs apart).
+    """
     latencies: list[float] = []
     counter = iter(range(requests))
 
     async def worker(client: httpx.AsyncClient, worker_id: int) -> None:
-        for i in counter:
+        for k, _ in enumerate(counter):
+            body = make_body(f"{run}-{worker_id}-{k // len(TEXTS)}", TEXTS[k % len(TEXTS)])
             started = time.perf_counter()
-            response = await client.post(url, json=make_body(worker_id, i), headers=headers)
+            response = await client.post(url, json=body, headers=headers)
             response.raise_for_status()
             latencies.append(time.perf_counter() - started)
 
@@ -65,7 +78,11 @@ async def load(url: str, make_body, concurrency: int, requests: int, headers=Non
         started = time.perf_counter()
         await asyncio.gather(*(worker(client, w) for w in range(concurrency)))
         elapsed = time.perf_counter() - started
-    latencies.sort()
+    return latencies, elapsed
+
+
+def summary(latencies: list[float], elapsed: float) -> dict:
+    latencies = sorted(latencies)
     return {
         "requests": len(latencies),
         "per_second": len(latencies) / elapsed,
@@ -108,36 +125,47 @@ def main() -> int:
             child.start()
             devserver.wait_healthy([child], timeout=300)
             results["startup_s"][child.name] = round(time.perf_counter() - started, 1)
-        gateway = f"http://127.0.0.1:{ports['port']}/api/v1/chat"
+        service = f"http://127.0.0.1:{ports['port']}"
         rest = f"http://127.0.0.1:{ports['rasa_port']}/webhooks/rest/webhook"
-        for level, concurrency in enumerate(args.concurrency):
-            # The same conversations on both paths: one sender per simulated citizen, the
-            # same texts in the same order. Each path is warmed up first, and the order of
-            # the two paths alternates between levels so neither always runs first.
-            paths = [
-                (
-                    "rasa_rest",
-                    rest,
-                    lambda w, i, c=concurrency: {
-                        "sender": f"rest-{c}-{w}",
-                        "message": TEXTS[i % len(TEXTS)],
-                    },
-                ),
-                (
-                    "gateway",
-                    gateway,
-                    lambda w, i, c=concurrency: {
-                        "text": TEXTS[i % len(TEXTS)],
-                        "session_id": f"{c:016x}{w:016x}",
-                    },
-                ),
-            ]
-            if level % 2:
-                paths.reverse()
-            for _name, url, body in paths:
-                asyncio.run(load(url, body, concurrency, WARM_UP))
-            for name, url, body in paths:
-                result = asyncio.run(load(url, body, concurrency, args.requests))
+        with make_sessionmaker(make_engine(settings.database_url))() as session:
+            host_key = create_host(session, name="Bench host", slug="bench").api_key
+        paths = {
+            "rasa_rest": (rest, lambda c, t: {"sender": f"rest-{c}", "message": t}, None),
+            "web_chat": (
+                f"{service}/api/v1/chat",
+                lambda c, t: {"text": t, "session_id": hashlib.md5(c.encode()).hexdigest()},
+                None,
+            ),
+            "host_api": (
+                f"{service}/api/v1/host/messages",
+                lambda c, t: {"citizen_id": c, "text": t},
+                {"X-API-Key": host_key},
+            ),
+        }
+        for concurrency in args.concurrency:
+            # The same conversations on every path. Each path is warmed up, then measured in
+            # ROUNDS rounds whose order alternates, so a drift of the machine hits all alike.
+            order = list(paths)
+            for name in order:
+                url, body, headers = paths[name]
+                asyncio.run(load(url, body, concurrency, WARM_UP, f"w{concurrency}", headers))
+            taken: dict[str, tuple[list[float], float]] = {name: ([], 0.0) for name in paths}
+            for round_ in range(ROUNDS):
+                for name in order if round_ % 2 == 0 else order[::-1]:
+                    url, body, headers = paths[name]
+                    latencies, elapsed = asyncio.run(
+                        load(
+                            url,
+                            body,
+                            concurrency,
+                            args.requests // ROUNDS,
+                            f"r{concurrency}-{round_}",
+                            headers,
+                        )
+                    )
+                    taken[name] = (taken[name][0] + latencies, taken[name][1] + elapsed)
+            for name, (latencies, elapsed) in taken.items():
+                result = summary(latencies, elapsed)
                 results["load"].setdefault(str(concurrency), {})[name] = result
                 print(concurrency, name, result, flush=True)
         for child in children:
@@ -163,15 +191,31 @@ def main() -> int:
         )
     lines += [
         "",
-        "| concurrency | Rasa REST msg/s | p50 ms | p95 ms | gateway msg/s | p50 ms | p95 ms | gateway p50 overhead |",
-        "|---|---|---|---|---|---|---|---|",
+        "Simulated citizens, each with a 4-message conversation "
+        f"({', '.join(repr(t) for t in TEXTS)}), then the next; "
+        "`concurrency` of them at a time. The same conversations on every path: Rasa's REST "
+        "webhook directly, the web chat API (`POST /api/v1/chat`) and the host API "
+        "(`POST /api/v1/host/messages`, API key, per-citizen rate limit). Overhead: the "
+        "path's latency over Rasa REST's, in the same run.",
+        "",
+        "| concurrency | path | msg/s | p50 ms | p95 ms | p50 overhead | p95 overhead |",
+        "|---|---|---|---|---|---|---|",
     ]
     for concurrency, cell in results["load"].items():
-        r, g = cell["rasa_rest"], cell["gateway"]
-        lines.append(
-            f"| {concurrency} | {r['per_second']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
-            f"{g['per_second']:.1f} | {g['p50_ms']:.0f} | {g['p95_ms']:.0f} | {g['p50_ms'] / r['p50_ms'] - 1:+.0%} |"
-        )
+        r = cell["rasa_rest"]
+        for name, g in cell.items():
+            over = (
+                ("", "")
+                if name == "rasa_rest"
+                else (
+                    f"{g['p50_ms'] / r['p50_ms'] - 1:+.0%}",
+                    f"{g['p95_ms'] / r['p95_ms'] - 1:+.0%}",
+                )
+            )
+            lines.append(
+                f"| {concurrency} | {name} | {g['per_second']:.1f} | {g['p50_ms']:.0f} | "
+                f"{g['p95_ms']:.0f} | {over[0]} | {over[1]} |"
+            )
     out = ROOT / "docs" / "benchmarks" / "engine.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(out.read_text())

@@ -180,8 +180,9 @@ def run(
             code = dead.exit_code()
             say(f"{dead.name} exited with code {code} while starting; see var/log/{dead.name}.log")
             return 1
-        say(f"the assistant is running: chat at http://127.0.0.1:{port}/docs (POST /api/v1/chat)")
-        say("or in this terminal: make chat        — press Ctrl-C to stop everything")
+        say(f"the assistant is running: chat in a browser at http://127.0.0.1:{port}/app/")
+        say(f"or in this terminal: make chat; the API: http://127.0.0.1:{port}/docs")
+        say("press Ctrl-C to stop everything")
         while True:
             for child in children:
                 code = child.exit_code()

@@ -10,6 +10,9 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 step "environments"
 bash scripts/setup.sh
 
+step "browser for the mini-app tests: Debian chromium"
+bash scripts/ensure_chromium.sh
+
 step "lint: ruff, mypy"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
@@ -33,7 +36,7 @@ rm -rf results/stories
 .venv-engine/bin/rasa test core --stories tests/stories --model models \
   --out results/stories --fail-on-prediction-errors --no-plot
 
-step "end to end: Rasa + action server + service"
+step "end to end: Rasa + action server + service (+ the mini-app in headless Chromium)"
 .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider
 
 step "all tests passed"

@@ -21,7 +21,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Message
 
 from bot.conversations.schemas import ErrorResponse
@@ -189,9 +189,16 @@ def upload_photo(
             "invalid_session",
             "Phiên trò chuyện không hợp lệ. Bạn tải lại trang rồi gửi ảnh lại nhé.",
         )
+    return store_photo_upload(factory, settings, file, f"{WEB_CHANNEL}:{session_id}")
+
+
+def store_photo_upload(
+    factory: sessionmaker[Session], settings: Settings, file: UploadFile | None, owner_id: str
+) -> MediaOut:
+    """A citizen's uploaded photo, read within the size limit and stored as theirs."""
     data = read_upload(file, settings.media_max_bytes)
     with factory() as session:
-        return store_upload(session, settings, data, f"{WEB_CHANNEL}:{session_id}", MediaKind.PHOTO)
+        return store_upload(session, settings, data, owner_id, MediaKind.PHOTO)
 
 
 def store_upload(

@@ -20,9 +20,8 @@ from bot.conversations.routes import converse, rate_limited
 from bot.conversations.schemas import ErrorResponse, MessageIn, Replies
 from bot.deps import LimiterDep, RasaDep, SessionFactoryDep, SettingsDep
 from bot.errors import ApiError
-from bot.media.models import MediaKind
 from bot.media.routes import ERRORS as MEDIA_ERRORS
-from bot.media.routes import MediaOut, UploadLimitRoute, read_upload, store_upload
+from bot.media.routes import MediaOut, UploadLimitRoute, store_photo_upload
 from bot.reports.internal_routes import citizen_report_list
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -113,9 +112,7 @@ def upload(
 ) -> MediaOut:
     sender_id = _sender(host, citizen_id)
     rate_limited(limiter, sender_id)
-    data = read_upload(file, settings.media_max_bytes)
-    with factory() as session:
-        return store_upload(session, settings, data, sender_id, MediaKind.PHOTO)
+    return store_photo_upload(factory, settings, file, sender_id)
 
 
 @router.get(

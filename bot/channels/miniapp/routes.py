@@ -31,7 +31,6 @@ from bot.conversations.routes import converse, rate_limited
 from bot.conversations.schemas import ErrorResponse, MessageIn, Replies
 from bot.deps import LimiterDep, RasaDep, SessionFactoryDep, SettingsDep
 from bot.errors import ApiError
-from bot.media.models import MediaKind
 from bot.media.routes import ERRORS as MEDIA_ERRORS
 from bot.media.routes import (
     IMAGE,
@@ -39,8 +38,7 @@ from bot.media.routes import (
     UploadLimitRoute,
     image_response,
     media_not_found,
-    read_upload,
-    store_upload,
+    store_photo_upload,
 )
 from bot.media.storage import owned_media
 from bot.reports.internal_routes import citizen_report_list
@@ -223,9 +221,7 @@ def upload(
     file: Annotated[UploadFile | None, File(description="A JPEG, PNG or WebP image.")] = None,
 ) -> MediaOut:
     rate_limited(limiter, citizen.sender_id)
-    data = read_upload(file, settings.media_max_bytes)
-    with factory() as session:
-        return store_upload(session, settings, data, citizen.sender_id, MediaKind.PHOTO)
+    return store_photo_upload(factory, settings, file, citizen.sender_id)
 
 
 @router.get(

@@ -13,6 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.apiclients.models import NewHost, create_host
 from bot.db import make_engine, make_sessionmaker
+from bot.reports.calendar import WorkingCalendar
+from bot.reports.catalog import default_catalog
+from bot.reports.service import ReportDraft, submit_report
 from bot.settings import Settings
 
 AUDIENCE = "hue-s-assistant"
@@ -32,8 +35,8 @@ class Host:
     def api_key(self) -> str:
         return self.new.api_key
 
-    def token(self, sub: str = "citizen-1", **claims: Any) -> str:
-        """A launch token as the host signs it; ``claims`` override (None removes one)."""
+    def claims(self, sub: str = "citizen-1", **override: Any) -> dict[str, Any]:
+        """Launch-token claims as the host writes them; ``override`` replaces (None removes)."""
         now = int(time.time())
         body: dict[str, Any] = {
             "iss": self.slug,
@@ -44,8 +47,12 @@ class Host:
             "jti": uuid.uuid4().hex,
             "name": "Nguyễn Văn A",
         }
-        body.update(claims)
-        body = {k: v for k, v in body.items() if v is not None}
+        body.update(override)
+        return {k: v for k, v in body.items() if v is not None}
+
+    def token(self, sub: str = "citizen-1", **override: Any) -> str:
+        """A launch token signed as the host signs it."""
+        body = self.claims(sub, **override)
         if self.private_key is not None:
             return jwt.encode(body, self.private_key, algorithm="RS256")
         assert self.new.launch_secret is not None
@@ -62,6 +69,27 @@ def public_pem(key: rsa.RSAPrivateKey) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+
+
+def file_report(
+    settings: Settings, reporter_id: str, description: str, commune: str = "Phú Xuân"
+) -> str:
+    """A report filed by ``reporter_id`` (as the internal API would); its tracking code."""
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    with factory() as session:
+        report = submit_report(
+            session,
+            ReportDraft(
+                description=description,
+                reporter_id=reporter_id,
+                channel=reporter_id.split(":")[0],
+                commune=commune,
+            ),
+            default_catalog(),
+            WorkingCalendar(holidays=frozenset()),
+        )
+        assert report.code is not None
+        return report.code
 
 
 def add_host(

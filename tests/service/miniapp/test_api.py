@@ -15,11 +15,9 @@ from bot.channels.miniapp.routes import STATIC
 from bot.channels.miniapp.sessions import prune_expired
 from bot.conversations.models import Message
 from bot.db import make_engine, make_sessionmaker, utcnow
-from bot.reports.calendar import WorkingCalendar
-from bot.reports.catalog import default_catalog
-from bot.reports.service import ReportDraft, submit_report
 from bot.settings import Settings
 from tests.service.media.images import CITADEL, phone_jpeg
+from tests.service.miniapp.hosts import file_report
 
 
 def factory_of(settings: Settings):
@@ -233,20 +231,8 @@ def test_a_renamed_executable_is_refused_as_a_photo(client: TestClient):
 def test_my_reports_lists_the_citizens_own_reports_with_their_state(client: TestClient, settings):
     headers = guest(client)
     sender = sender_of(settings, headers)
-    with factory_of(settings)() as session:
-        for reporter in (sender, "web:someone-else"):
-            submit_report(
-                session,
-                ReportDraft(
-                    description="Đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi",
-                    reporter_id=reporter,
-                    channel="web",
-                    commune="Thuận Hóa",
-                    address="Kiệt 45 Phan Đình Phùng",
-                ),
-                default_catalog(),
-                WorkingCalendar(holidays=frozenset()),
-            )
+    for reporter in (sender, "web:someone-else"):
+        file_report(settings, reporter, "Đèn đường kiệt 45 Phan Đình Phùng tắt", "Thuận Hóa")
     [report] = client.get("/api/v1/miniapp/reports", headers=headers).json()["reports"]
     assert report["code"].startswith("PA-")
     assert (report["state_label"], report["category_name"]) == (

@@ -3,8 +3,6 @@ pushed to the host's webhook (signed with its own secret) through the outbox."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 
 import pytest
@@ -17,16 +15,13 @@ from bot.channels.host.push import HostWebhookSender
 from bot.conversations.models import Message
 from bot.db import make_engine, make_sessionmaker
 from bot.outbox.models import Channel, Delivery, OutboxMessage
-from bot.outbox.senders import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from bot.outbox.worker import deliver_due
-from bot.reports.calendar import WorkingCalendar
-from bot.reports.catalog import default_catalog
 from bot.reports.lifecycle import Actor, State
-from bot.reports.service import ReportDraft, change_state, submit_report
+from bot.reports.service import change_state, report_by_code
 from bot.settings import Settings
 from tests.service.media.images import phone_jpeg
-from tests.service.miniapp.hosts import add_host
-from tests.service.outbox.test_delivery import Receiver
+from tests.service.miniapp.hosts import add_host, file_report
+from tests.service.outbox.test_delivery import Receiver, signed_with
 
 
 def factory_of(settings: Settings):
@@ -138,22 +133,13 @@ def test_a_report_state_change_is_pushed_to_the_hosts_webhook_signed_with_its_se
     try:
         host = add_host(settings, webhook_url=receiver.url + "/hue-s/notify")
         factory = factory_of(settings)
+        code = file_report(settings, "host:hue-s:c-9", "Cống nghẹt bốc mùi hôi ở kiệt 12 Chi Lăng")
         with factory() as session:
-            report = submit_report(
-                session,
-                ReportDraft(
-                    description="Cống nghẹt bốc mùi hôi ở kiệt 12 Chi Lăng",
-                    reporter_id="host:hue-s:c-9",
-                    channel="hue-s",
-                    commune="Phú Xuân",
-                ),
-                default_catalog(),
-                WorkingCalendar(holidays=frozenset()),
-            )
+            report = report_by_code(session, code)
+            assert report is not None
             change_state(
                 session, report, State.IN_PROGRESS, Actor.AGENCY, message="Đã cử người tới."
             )
-            code = report.code
         senders = {Channel.HOST: HostWebhookSender(factory)}
         # Only the citizen's notice goes to the host (the agency has no webhook in the data).
         with factory() as session:
@@ -174,12 +160,8 @@ def test_a_report_state_change_is_pushed_to_the_hosts_webhook_signed_with_its_se
         assert body["event"] == "report.updated"
         assert (body["code"], body["citizen_id"], body["state"]) == (code, "c-9", "in_progress")
         assert "Đã cử người tới." in body["text"]
-        secret = host.new.webhook_secret
-        assert secret is not None
-        expected = hmac.new(
-            secret.encode(), headers[TIMESTAMP_HEADER].encode() + b"." + raw, hashlib.sha256
-        ).hexdigest()
-        assert headers[SIGNATURE_HEADER] == f"sha256={expected}"
+        assert host.new.webhook_secret is not None
+        assert signed_with(host.new.webhook_secret, headers, raw)
     finally:
         receiver.close()
 
@@ -201,18 +183,7 @@ def test_a_host_without_a_webhook_keeps_its_notices_for_retry(settings):
 
 def test_a_hosts_citizen_reads_their_reports(client: TestClient, settings):
     host = add_host(settings)
-    with factory_of(settings)() as session:
-        submit_report(
-            session,
-            ReportDraft(
-                description="Chó thả rông cắn người ở chợ Đông Ba",
-                reporter_id="host:hue-s:c-3",
-                channel="hue-s",
-                commune="Phú Xuân",
-            ),
-            default_catalog(),
-            WorkingCalendar(holidays=frozenset()),
-        )
+    file_report(settings, "host:hue-s:c-3", "Chó thả rông cắn người ở chợ Đông Ba")
     mine = client.get("/api/v1/host/citizens/c-3/reports", headers={"X-API-Key": host.api_key})
     [report] = mine.json()["reports"]
     assert report["category"] == "stray_animals"

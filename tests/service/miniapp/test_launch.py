@@ -117,15 +117,7 @@ def test_a_launch_token_for_another_audience_is_refused(client: TestClient, sett
 )
 def test_a_forged_or_malformed_launch_token_is_refused(client: TestClient, settings, forge):
     host = add_host(settings)
-    now = int(time.time())
-    claims = {
-        "iss": host.slug,
-        "aud": "hue-s-assistant",
-        "sub": "c1",
-        "iat": now,
-        "exp": now + 60,
-        "jti": "j1",
-    }
+    claims = host.claims("c1")
     if forge == "wrong_secret":
         token = jwt.encode(claims, "not-the-host-secret-0123456789-abcdef", algorithm="HS256")
     elif forge == "tampered_subject":
@@ -153,15 +145,7 @@ def test_an_rs256_host_does_not_accept_hs256_signed_with_its_public_key(
 ):
     """The algorithm-confusion attack: the public key is public, so it must not be an HMAC key."""
     host = add_host(settings, rs256=True)
-    now = int(time.time())
-    claims = {
-        "iss": host.slug,
-        "aud": "hue-s-assistant",
-        "sub": "c1",
-        "iat": now,
-        "exp": now + 60,
-        "jti": "j2",
-    }
+    claims = host.claims("c1")
     pem = public_pem(host.private_key).encode()
     header = jwt.utils.base64url_encode(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     payload = jwt.utils.base64url_encode(json.dumps(claims).encode())
