@@ -29,6 +29,7 @@ from bot.open311.routes import router as open311_router
 from bot.procedures.routes import router as procedures_router
 from bot.procedures.search import ProcedureSearch
 from bot.ratelimit import RateLimiter
+from bot.reports.catalog import default_catalog
 from bot.reports.internal_routes import router as internal_reports_router
 from bot.settings import Settings, get_settings
 from bot.staff.routes import router as staff_router
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.session_factory = factory = make_sessionmaker(engine)
             app.state.procedure_search = ProcedureSearch()
+            default_catalog()  # read and trained once here, not on a citizen's first report
             app.state.one_stop_shop = load_one_stop_shop(settings.one_stop_shop, factory)
             app.state.rasa = RasaClient(
                 http, base_url=settings.rasa_url, secret=settings.gateway_secret.get_secret_value()

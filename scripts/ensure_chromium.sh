@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The browser tests drive Debian's Chromium (Playwright's own browser downloads are not used).
-# Installs the `chromium` package when it is missing; needs root or sudo.
+# Installs the `chromium` package when it is missing (with an emoji font, so screenshots show
+# the emoji phones show); needs root or sudo.
 set -euo pipefail
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [ -x "$CHROMIUM" ]; then
@@ -18,8 +19,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 printf '\033[1m==> installing Debian chromium for the browser tests\033[0m\n'
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || {
+$SUDO apt-get install -y --no-install-recommends chromium fonts-noto-color-emoji >/dev/null 2>&1 || {
   $SUDO apt-get update -qq >/dev/null
-  $SUDO apt-get install -y --no-install-recommends chromium >/dev/null
+  $SUDO apt-get install -y --no-install-recommends chromium fonts-noto-color-emoji >/dev/null
 }
 [ -x "$CHROMIUM" ] || { echo "error: chromium installed but $CHROMIUM is missing" >&2; exit 1; }

@@ -1,7 +1,8 @@
 """The mini-app in a real headless Chromium (Debian's package, driven by Playwright) against the
 running assistant: opened by a host's launch token at phone width, a procedure question, a
 report with a shared location and a photo, its card and state, and a reload that keeps the
-conversation. Screenshots go to results/screenshots/ (copied to docs/images/ for the docs).
+conversation; axe-core's accessibility rules checked on the page as the citizen sees it.
+Screenshots go to results/screenshots/ (copied to docs/images/ for the docs).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.apiclients.models import create_host
@@ -87,9 +89,15 @@ def open_page(browser: Browser, url: str) -> tuple[Page, list[str]]:
 
 
 def assistant_says(page: Page, pattern: str) -> None:
-    expect(page.locator("#log li.assistant").last).to_contain_text(
+    expect(page.locator("#log .msg.assistant").last).to_contain_text(
         re.compile(pattern), timeout=REPLY_TIMEOUT
     )
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """What axe-core (run inside the page) finds wrong: rule, impact and where."""
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in found]
 
 
 def shoot(page: Page, name: str) -> None:
@@ -107,10 +115,11 @@ def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, tmp_p
     # A procedure question, typed and sent with the keyboard.
     page.get_by_label("Tin nhắn").fill("đăng ký khai sinh cần giấy tờ gì")
     page.keyboard.press("Enter")
-    expect(page.locator("#log li.citizen").last).to_contain_text("đăng ký khai sinh")
+    expect(page.locator("#log .msg.citizen").last).to_contain_text("đăng ký khai sinh")
     assistant_says(page, "Mã thủ tục")
-    assert page.locator("#log li.assistant a[href^='https://']").count() >= 1  # official link
+    assert page.locator("#log .msg.assistant a[href^='https://']").count() >= 1  # official link
     shoot(page, "miniapp-procedure")
+    assert accessibility_violations(page) == []
 
     # A report: the description, then the place from the phone's location, then a photo.
     page.get_by_label("Tin nhắn").fill("đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi")
@@ -121,15 +130,15 @@ def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, tmp_p
     photo = tmp_path / "hien-truong.jpg"
     photo.write_bytes(phone_jpeg())
     page.locator("#photo").set_input_files(str(photo))
-    expect(page.locator("#log li.citizen img.photo").last).to_be_visible()
+    expect(page.locator("#log .msg.citizen img.photo").last).to_be_visible()
     assistant_says(page, "Gửi phản ánh|gửi phản ánh")
     send = page.get_by_role("button", name="Gửi phản ánh")
     send.focus()
     page.keyboard.press("Enter")  # buttons work from the keyboard
     assistant_says(page, r"Mã theo dõi: PA-\d{4}-\d{6}")
-    code = re.search(r"PA-\d{4}-\d{6}", page.locator("#log li.assistant").last.inner_text())
+    code = re.search(r"PA-\d{4}-\d{6}", page.locator("#log .msg.assistant").last.inner_text())
     assert code is not None
-    card = page.locator("#log li.assistant .card").last
+    card = page.locator("#log .msg.assistant .card").last
     expect(card).to_contain_text(code.group(0))
     expect(card).to_contain_text("Đã chuyển đơn vị xử lý")
     shoot(page, "miniapp-report")
@@ -140,16 +149,17 @@ def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, tmp_p
     expect(listed).to_contain_text(code.group(0))
     expect(listed).to_contain_text("Chiếu sáng công cộng")
     shoot(page, "miniapp-my-reports")
+    assert accessibility_violations(page) == []
     page.keyboard.press("Escape")
     expect(page.locator("#reports")).to_be_hidden()
 
     # A reload finds the conversation still there.
     page.reload()
-    expect(page.locator("#log li.citizen").first).to_contain_text(
+    expect(page.locator("#log .msg.citizen").first).to_contain_text(
         "đăng ký khai sinh", timeout=REPLY_TIMEOUT
     )
     expect(page.locator("#log")).to_contain_text(code.group(0))
-    expect(page.locator("#log li.citizen img.photo")).to_have_count(1)
+    expect(page.locator("#log .msg.citizen img.photo")).to_have_count(1)
 
     # Nothing was loaded from anywhere but the service.
     outside = [u for u in requested if not u.startswith((base(stack), "blob:", "data:"))]

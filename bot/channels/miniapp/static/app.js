@@ -122,7 +122,7 @@
   }
 
   function bubble(role) {
-    const item = document.createElement("li");
+    const item = document.createElement("div");
     item.className = `msg ${role}`;
     log.append(item);
     return item;
@@ -291,7 +291,8 @@
   function reportCard(report, tag = "li") {
     const card = document.createElement(tag);
     card.className = "card";
-    const title = document.createElement("h3");
+    const title = document.createElement("p");
+    title.className = "card-title";
     const code = document.createElement("span");
     code.textContent = report.code;
     const badge = document.createElement("span");
