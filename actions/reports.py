@@ -207,6 +207,19 @@ class ValidateReportForm(FormValidationAction):
         ]
         return [*validated, *extra]
 
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """As rasa_sdk's, plus the photos that came with this message, whatever was asked.
+
+        rasa_sdk runs only the extractors of required slots, and photos are not asked for by
+        themselves: without this a photo sent to the form was never seen.
+        """
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        named = {e["name"] for e in events if e.get("event") == "slot"}
+        photos = await self.extract_report_photos(dispatcher, tracker, domain)
+        return [*events, *(SlotSet(k, v) for k, v in photos.items() if k not in named)]
+
     async def required_slots(
         self,
         domain_slots: list[str],

@@ -45,3 +45,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
         yield {"settings": settings, "children": children, **ports}
     finally:
         devserver.stop_all(children)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Keep each phase's report on the test item (the browser tests screenshot failures)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -71,7 +71,20 @@ def base(stack) -> str:
     return f"http://127.0.0.1:{stack['port']}"
 
 
-def open_page(browser: Browser, url: str) -> tuple[Page, list[str]]:
+@pytest.fixture
+def pages(browser: Browser, request: pytest.FixtureRequest) -> Iterator[list[Page]]:
+    """The pages a test opens; on a failure each is saved as a screenshot for the log."""
+    opened: list[Page] = []
+    yield opened
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for n, page in enumerate(opened):
+            shoot(page, f"failed-{request.node.name}-{n}")
+    for page in opened:
+        page.context.close()
+
+
+def open_page(browser: Browser, url: str, pages: list[Page]) -> tuple[Page, list[str]]:
     context = browser.new_context(
         viewport=PHONE,
         device_scale_factor=2,
@@ -82,6 +95,7 @@ def open_page(browser: Browser, url: str) -> tuple[Page, list[str]]:
         permissions=["geolocation"],
     )
     page = context.new_page()
+    pages.append(page)
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(url)
@@ -105,9 +119,9 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, tmp_path):
+def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, pages, tmp_path):
     url = f"{base(stack)}/app/#launch={launch_token(host, 'citizen-e2e')}"
-    page, requested = open_page(browser, url)
+    page, requested = open_page(browser, url, pages)
     # The launch token is taken off the address at once (it may be used only once).
     expect(page).to_have_url(f"{base(stack)}/app/")
     assistant_says(page, "Xin chào|Chào")  # the greeting of a new conversation
@@ -118,6 +132,7 @@ def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, tmp_p
     expect(page.locator("#log .msg.citizen").last).to_contain_text("đăng ký khai sinh")
     assistant_says(page, "Mã thủ tục")
     assert page.locator("#log .msg.assistant a[href^='https://']").count() >= 1  # official link
+    page.locator("#log .msg.assistant").last.evaluate("e => e.scrollIntoView({block: 'start'})")
     shoot(page, "miniapp-procedure")
     assert accessibility_violations(page) == []
 
@@ -131,7 +146,8 @@ def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, tmp_p
     photo.write_bytes(phone_jpeg())
     page.locator("#photo").set_input_files(str(photo))
     expect(page.locator("#log .msg.citizen img.photo").last).to_be_visible()
-    assistant_says(page, "Gửi phản ánh|gửi phản ánh")
+    assistant_says(page, "tóm tắt phản ánh")
+    expect(page.locator("#log .msg.assistant").last).to_contain_text("• Ảnh: 1 ảnh")
     send = page.get_by_role("button", name="Gửi phản ánh")
     send.focus()
     page.keyboard.press("Enter")  # buttons work from the keyboard
@@ -169,11 +185,11 @@ def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, tmp_p
     assert width <= PHONE["width"]
 
 
-def test_a_reused_launch_link_is_refused_with_a_clear_message(stack, browser, host):
+def test_a_reused_launch_link_is_refused_with_a_clear_message(stack, browser, host, pages):
     token = launch_token(host, "citizen-replay")
-    first, _ = open_page(browser, f"{base(stack)}/app/#launch={token}")
+    first, _ = open_page(browser, f"{base(stack)}/app/#launch={token}", pages)
     assistant_says(first, "Xin chào|Chào")
-    second, _ = open_page(browser, f"{base(stack)}/app/#launch={token}")
+    second, _ = open_page(browser, f"{base(stack)}/app/#launch={token}", pages)
     expect(second.locator("#notice")).to_contain_text(
         "Mã mở trợ lý này đã được dùng", timeout=REPLY_TIMEOUT
     )

@@ -283,6 +283,34 @@ async def test_no_photo_typed_at_the_photo_question_skips_it_rather_than_cancell
     assert slots["report_photo_step"] == "skipped"
 
 
+@pytest.mark.parametrize(
+    ("requested", "step"),
+    [("report_photo_step", None), ("report_confirmed", "skipped"), ("report_address", None)],
+    ids=["at the photo question", "on the summary", "before the photo question"],
+)
+@pytest.mark.asyncio
+async def test_a_photo_sent_with_any_message_is_added_to_the_report(api, requested, step) -> None:
+    """Photos are not a required slot: the form must still take them (rasa_sdk only runs the
+    extractors of required slots); at the photo question a photo answers it."""
+    form = ValidateReportForm(ServiceClient(api.url))
+    photo = tracker(
+        "/report_problem",
+        "report_problem",
+        slots={
+            **CONFIRMED,
+            "report_photos": ["m1"],
+            "report_photo_step": step,
+            "requested_slot": requested,
+        },
+        metadata={"attachments": [{"media_id": "m2", "content_type": "image/jpeg"}]},
+        confidence=1.0,
+    )
+    events = await form.run(CollectingDispatcher(), photo, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_photos"] == ["m1", "m2"]
+    assert slots.get("report_photo_step", step) == (step or "done")
+
+
 def test_every_report_action_is_registered_and_the_base_is_not() -> None:
     from rasa_sdk.executor import ActionExecutor
 
