@@ -38,7 +38,15 @@
     const data = await response.json();
     if (!response.ok) throw apiError(data);
     token = data.session_token;
-    localStorage.setItem(STORE, token);
+    localStorage.setItem(STORE, JSON.stringify({ token, channel: data.channel }));
+  }
+
+  function storedSession() {
+    try {
+      return JSON.parse(localStorage.getItem(STORE)) || {};
+    } catch (_) {
+      return {};
+    }
   }
 
   function apiError(data) {
@@ -65,18 +73,22 @@
     const launch = launchParams();
     // A launch token is spent when used: take it off the address so a reload does not reuse it.
     if (launch) history.replaceState(null, "", window.location.pathname + window.location.search);
+    const stored = storedSession();
     try {
       if (launch) {
         await openSession(launch);
+      } else if (stored.token) {
+        token = stored.token;
       } else {
-        token = localStorage.getItem(STORE);
-        if (!token) await openSession({});
+        await openSession({});
       }
       await showHistory();
     } catch (error) {
-      if (!launch && token && (error.code === "session_expired" || error.code === "session_required")) {
+      // A guest whose session ended starts a new guest chat; a citizen who came from an app
+      // must open the assistant from that app again (their identity comes from it).
+      const expired = error.code === "session_expired" || error.code === "session_required";
+      if (!launch && expired && stored.channel === "web") {
         localStorage.removeItem(STORE);
-        token = null;
         try {
           await openSession({});
           await showHistory();
