@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-# Bump when the parser's output changes: the importer re-parses every record.
-PARSER_VERSION = "2026.1"
+# Bump when the parser's output or the search text derived from it changes: the importer
+# re-parses and re-indexes every record.
+PARSER_VERSION = "2026.2"  # 2026.2: search folding keeps typed diacritics
 
 NO_INFO = "Không có thông tin"
 

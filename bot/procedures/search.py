@@ -16,15 +16,26 @@ Two stages, so that SQLite and PostgreSQL give the same answers:
 
 The words citizens use (sổ đỏ, cccd, bằng lái, hộ khẩu…) are mapped to the official words
 by data/catalog/procedure_synonyms.yml; abbreviations come from vitext.lexicon.
+
+Matching is on accent-free words, but the diacritics a citizen types are read where they
+tell two words apart: a question word or filler is dropped only when written as one ("cho
+hỏi" / "thu hồi", "tui tính" / "cấp tỉnh"), a phrase written with marks in the synonym file
+matches only words written alike ("cưới" / "cuối"), and a word counts less in a name that
+writes it otherwise ("đổi" / "đối với", "cũ" / "chung cư"). Without diacritics, a word pair
+that some name or alias has decides ("thu hoi"). A clause saying why ("… để xây nhà") or in
+what situation ("… thì …") counts less than what is asked; an age the citizen states picks
+the name's age bracket ("con 10 tuổi": dưới 14 tuổi).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +66,9 @@ COMMON_SHARE = 0.2
 ALIAS_FACTOR = 0.92  # an alias counts a little less than the official name
 MIN_CORRECTED = 5
 VERSION_CHECK_SECONDS = 10.0  # shorter words are too often another real word one slip away
+MISWRITTEN = 0.5  # share of a word's weight where the form writes it otherwise
+PURPOSE_WEIGHT = 0.5  # a word said only after "để", "sau khi": why, not what
+CONDITION_WEIGHT = 0.7  # a word said only before "thì", "xong": the situation
 CITIZEN_BONUS = 0.05  # procedures a citizen (not only a business) may apply for
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -66,16 +80,61 @@ _I_Y = {"ki": "ky", "li": "ly", "ti": "ty", "si": "sy", "mi": "my", "qui": "quy"
 _GENERIC = {"cap", "dang", "ky", "thuc", "hien", "tai", "co", "yeu", "to", "cho", "nguoi"}
 
 
+def _tokens(text_: str) -> list[tuple[str, str | None]]:
+    """Each word as (accent-free, lower-case form, the word as written).
+
+    The written form is None for the words an abbreviation stands for ("cccd" → "căn
+    cước"), which the citizen did not spell out.
+    """
+    text_ = normalize_message(text_, max_chars=10_000)
+    folded = fold(text_)  # one character for one character: offsets are shared
+    out: list[tuple[str, str | None]] = []
+    for match in _WORD.finditer(folded):
+        word = match.group()
+        spelled: str | None = text_[match.start() : match.end()].lower()
+        if word.isdigit():
+            word = spelled = str(int(word))  # "mức độ 02" is "mức 2"
+        if word in _I_Y:
+            word, spelled = _I_Y[word], None
+        # Teencode is typed without diacritics: "hỏng", "hồng", "hẻm" are not "hong", "hem"
+        # ("không"); "đk", "đc" are.
+        expanded = None if _marked((spelled or "").replace("đ", "d")) else ABBREVIATIONS.get(word)
+        if expanded:
+            out.extend((w, None) for w in expanded.split("_"))
+        else:
+            out.append((word, spelled))
+    return out
+
+
 def words(text_: str) -> list[str]:
     """Accent-free, lower-case words of ``text_``, abbreviations expanded."""
-    out: list[str] = []
-    for word in _WORD.findall(fold(normalize_message(text_, max_chars=10_000))):
-        if word.isdigit():
-            word = str(int(word))  # "mức độ 02" is "mức 2"
-        word = _I_Y.get(word, word)
-        expanded = ABBREVIATIONS.get(word)
-        out.extend(expanded.split("_") if expanded else [word])
-    return out
+    return [word for word, _ in _tokens(text_)]
+
+
+def _marked(spelled: str | None) -> bool:
+    """Whether a word was written with diacritics."""
+    return spelled is not None and fold(spelled) != spelled
+
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook, dot below
+
+
+@lru_cache(maxsize=65536)
+def _tone(spelled: str) -> str:
+    """One tone placement for "hoà"/"hòa", "khoá"/"khóa", "thuỷ"/"thủy" (open syllables)."""
+    decomposed = unicodedata.normalize("NFD", spelled)
+    bare = "".join(c for c in decomposed if c not in _TONES)
+    if len(bare) < 2 or bare[-2:] not in ("oa", "oe", "uy") or bare[-3:-2] == "q":
+        return spelled
+    tone = "".join(c for c in decomposed if c in _TONES)
+    if not tone:
+        return spelled
+    return unicodedata.normalize("NFC", bare[:-1] + tone + bare[-1])
+
+
+def _spelled_alike(spelled: str | None, wanted: str | None) -> bool:
+    """A word written as ``wanted``, or written without diacritics (it may be ``wanted``)."""
+    return wanted is None or not _marked(spelled) or spelled == wanted
 
 
 def _find(haystack: Sequence[str | None], phrase: Phrase) -> int:
@@ -86,31 +145,92 @@ def _find(haystack: Sequence[str | None], phrase: Phrase) -> int:
     return -1
 
 
+Spelling = tuple[str | None, ...]  # per word of a phrase: how it must be written, if marked
+
+
+def _find_spelled(
+    haystack: Sequence[str | None],
+    spelled: Sequence[str | None],
+    phrase: Phrase,
+    spelling: Spelling,
+    start: int = 0,
+) -> int:
+    """Where ``phrase`` occurs, each word written as ``spelling`` asks (see _spelled_alike)."""
+    n = len(phrase)
+    for i in range(start, len(haystack) - n + 1):
+        if tuple(haystack[i : i + n]) == phrase and all(
+            _spelled_alike(spelled[i + k], spelling[k]) for k in range(n)
+        ):
+            return i
+    return -1
+
+
+def _spelled_phrase(text_: str) -> tuple[Phrase, Spelling]:
+    tokens = _tokens(text_)
+    return (
+        tuple(w for w, _ in tokens),
+        tuple(sp if _marked(sp) else None for _, sp in tokens),
+    )
+
+
+def _spellings(entries: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Single words by their accent-free form: the ways they are written."""
+    out: dict[str, set[str]] = {}
+    for entry in entries:
+        for word, spelled in _tokens(entry):
+            out.setdefault(word, set()).add(spelled or word)
+    return {word: frozenset(spelled) for word, spelled in out.items()}
+
+
 @dataclass(frozen=True)
 class Lexicon:
     groups: list[tuple[list[Phrase], list[str]]]
     stop: list[Phrase]  # longest first
     variants: list[Phrase]
-    phrases: list[tuple[Phrase, int]]  # every citizen phrase with its group, longest first
+    # every citizen phrase with its group and how its words must be written, longest first
+    phrases: list[tuple[Phrase, int, Spelling]]
     variant_keys: list[tuple[Phrase, list[str]]]  # each variant and the words that ask for it
-    beside: list[tuple[Phrase, int]] = field(default_factory=list)  # only next to a phrase
+    # only next to a phrase
+    beside: list[tuple[Phrase, int, Spelling]] = field(default_factory=list)
+    # Question words and fillers whose accent-free form is also a word of the names
+    # ("hỏi" / "thu hồi", "thì" / "thi", "tính" / "cấp tỉnh"): dropped only when written so.
+    spelled_stop: dict[str, frozenset[str]] = field(default_factory=dict)
+    # the same, dropped before phrases are matched ("nhận đứa con" is "nhận con")
+    fillers: dict[str, frozenset[str]] = field(default_factory=dict)
+    # variants of which a name may list several as either-or ("cấp lại, đổi, điều chỉnh")
+    alternatives: frozenset[int] = frozenset()
+    # per group, the variant it asks for without adding its words ("ghi sai": điều chỉnh)
+    asks: dict[int, list[str]] = field(default_factory=dict)
+    # Words that open a clause saying why or when, not what for: what follows "để", "sau
+    # khi" and what precedes "thì", "xong" ("… thì Y": Y is what the citizen asks).
+    context_after: list[tuple[Phrase, Spelling]] = field(default_factory=list)
+    context_before: list[tuple[Phrase, Spelling]] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        groups = [([tuple(words(s)) for s in g["say"]], words(g["means"])) for g in raw["groups"]]
-        beside: list[tuple[Phrase, int]] = []
+        groups: list[tuple[list[Phrase], list[str]]] = []
+        said: list[tuple[Phrase, int, Spelling]] = []
+        asks: dict[int, list[str]] = {}
+        for g in raw["groups"]:
+            says = [_spelled_phrase(s) for s in g["say"]]
+            groups.append(([p for p, _ in says], words(g["means"] or "")))
+            if g.get("asks"):
+                asks[len(groups) - 1] = words(g["asks"])
+            said.extend((p, len(groups) - 1, sp) for p, sp in says if p)
+        beside: list[tuple[Phrase, int, Spelling]] = []
         for g in raw.get("beside") or []:
             groups.append(([], words(g["means"])))
-            beside.extend((tuple(words(s)), len(groups) - 1) for s in g["say"])
+            for s in g["say"]:
+                phrase, spelling = _spelled_phrase(s)
+                beside.append((phrase, len(groups) - 1, spelling))
         beside.sort(key=lambda item: -len(item[0]))
-        stop = sorted({tuple(words(s)) for s in raw["stop"]}, key=len, reverse=True)
+        # Longest first, then alphabetical: the same order on every run.
+        stop = sorted({tuple(words(s)) for s in raw["stop"]}, key=lambda p: (-len(p), p))
         variants = [tuple(words(v)) for v in raw["variants"]]
-        phrases = sorted(
-            ((p, i) for i, (says, _) in enumerate(groups) for p in says if p),
-            key=lambda item: (-len(item[0]), item[1]),
-        )
+        phrases = sorted(said, key=lambda item: (-len(item[0]), item[1]))
         variant_keys = [(v, [w for w in v if w not in _GENERIC] or list(v)) for v in variants]
+        alternatives = {tuple(words(v)) for v in raw.get("alternatives") or []}
         return cls(
             groups=groups,
             stop=stop,
@@ -118,6 +238,14 @@ class Lexicon:
             phrases=phrases,
             variant_keys=variant_keys,
             beside=beside,
+            spelled_stop=_spellings(raw.get("spelled_stop") or []),
+            fillers=_spellings(raw.get("fillers") or []),
+            alternatives=frozenset(i for i, v in enumerate(variants) if v in alternatives),
+            asks=asks,
+            context_after=[_spelled_phrase(m) for m in (raw.get("context") or {}).get("after", [])],
+            context_before=[
+                _spelled_phrase(m) for m in (raw.get("context") or {}).get("before", [])
+            ],
         )
 
 
@@ -133,6 +261,11 @@ class AnalysedQuery:
     terms: list[str]  # what identifies the procedure: ``words`` without stop phrases
     sequence: list[str]  # ``terms`` in order, duplicates kept (for word pairs)
     asked: frozenset[str] = frozenset()  # words that may ask for a special variant
+    age: int | None = None  # an age the citizen states
+    purpose: frozenset[str] = frozenset()  # terms said only after "để" (so as to), "sau khi"
+    condition: frozenset[str] = frozenset()  # terms said only before "thì", "xong"
+    # how the citizen wrote a term, where every time it was their own word written alike
+    written: dict[str, str] = field(default_factory=dict)
 
 
 def _starts_stop(base: Sequence[str | None], i: int, lexicon: Lexicon) -> bool:
@@ -140,25 +273,160 @@ def _starts_stop(base: Sequence[str | None], i: int, lexicon: Lexicon) -> bool:
     return any(len(p) > 1 and tuple(base[i : i + len(p)]) == p for p in lexicon.stop)
 
 
+NameSpelling = Callable[[tuple[str, str]], Iterable[tuple[str, str]]]
+
+
+def _is_spelled_stop(
+    spellings: frozenset[str] | None,
+    spelled: str | None,
+    marked_message: bool,
+    neighbours: tuple[str | None, str | None],
+    word: str,
+    in_names: NameSpelling | None,
+) -> bool:
+    """Whether a word that folds like a question word or a filler is one.
+
+    Written with diacritics, it is one only if written as the question word ("hỏi", not
+    "hồi"). Written without, in a message otherwise typed with diacritics, it is the other
+    word if the question word has marks ("thi bằng lái" is an exam, "thì" would be typed
+    so); otherwise it is the other word only if it forms with a neighbour a word pair that
+    some name or alias writes with the other word ("thu hoi": "thu hồi", "mo cong ty": "mở
+    công ty"; not "an cua": "án của") — or, for a question word written without marks
+    ("chi", "khi"), a pair some name has at all ("chi trả").
+    """
+    if spellings is None:
+        return False
+    if spelled is None:
+        return True  # what an abbreviation stands for ("v": "vậy")
+    if _marked(spelled):
+        return spelled in spellings
+    if marked_message and all(_marked(sp) for sp in spellings):
+        return False
+    if in_names is not None:
+        before, after = neighbours
+        if before and any(
+            b not in spellings or not _marked(b) for _, b in in_names((before, word))
+        ):
+            return False
+        if after and any(a not in spellings or not _marked(a) for a, _ in in_names((word, after))):
+            return False
+    return True
+
+
+def _neighbours(words_: Sequence[str], i: int) -> tuple[str | None, str | None]:
+    return (words_[i - 1] if i else None, words_[i + 1] if i + 1 < len(words_) else None)
+
+
+def _age(own: Sequence[str]) -> int | None:
+    """The age the citizen states ("con 10 tuổi", "dưới 6 tuổi": 5), if any."""
+    for i, word in enumerate(own):
+        if word.isdigit() and i + 1 < len(own) and own[i + 1] == "tuoi":
+            before = own[i - 1] if i else None
+            return int(word) - (before == "duoi") + (before == "tren")
+    return None
+
+
+def _brackets(age: int, limits: Iterable[tuple[str, int]]) -> list[str]:
+    """The words of the names' age brackets that ``age`` falls in ("dưới 14 tuổi")."""
+    out: list[str] = []
+    for kind, limit in limits:
+        if _in_bracket(age, kind, limit):
+            out += ["duoi", str(limit), "tuoi"] if kind == "duoi" else ["du", str(limit), "tuoi"]
+    return out
+
+
+def _context(
+    tokens: Sequence[tuple[str, bool, str | None]],
+    kept: set[int],
+    lexicon: Lexicon,
+    marked_message: bool,
+    in_names: NameSpelling | None,
+) -> tuple[set[int], set[int], set[int]]:
+    """Where the clauses of why and of when are (their positions), and their markers.
+
+    "chuyển đất vườn lên đất ở để xây nhà": the purpose follows "để"; "bán nhà thì thuế
+    TNCN đóng ở mô": the condition precedes "thì". A marker counts only if the rest of the
+    question still names something, and "để" not right after a question word ("làm sao để
+    thu hồi": how to recall).
+    """
+    folded = [w for w, _, _ in tokens]
+    spelled = [sp for _, _, sp in tokens]
+    context: dict[bool, set[int]] = {True: set(), False: set()}
+    markers: set[int] = set()
+    for after, phrases in ((True, lexicon.context_after), (False, lexicon.context_before)):
+        for phrase, spelling in phrases:
+            n = len(phrase)
+            for p in range(len(tokens) - n + 1):
+                if not all(tokens[p + k][1] for k in range(n)):
+                    continue
+                if n == 1:
+                    found = tuple(folded[p : p + 1]) == phrase and _is_spelled_stop(
+                        frozenset(sp or w for w, sp in zip(phrase, spelling, strict=True)),
+                        tokens[p][2],
+                        marked_message,
+                        _neighbours(folded, p),
+                        folded[p],
+                        in_names,
+                    )
+                else:
+                    found = (
+                        _find_spelled(folded[p : p + n], spelled[p : p + n], phrase, spelling) == 0
+                    )
+                if not found:
+                    continue
+                if after and p and tokens[p - 1][1] and p - 1 not in kept:
+                    continue  # "làm sao để …"
+                clause = set(range(p + n, len(tokens))) if after else set(range(p))
+                rest = kept - clause - markers - set(range(p, p + n))
+                if rest and clause & kept:
+                    context[after] |= clause
+                    markers |= set(range(p, p + n))
+                break
+    return context[True], context[False], markers
+
+
 def analyse(
     text_: str,
     lexicon: Lexicon | None = None,
     official: Callable[[Phrase], bool] | None = None,
+    ages: Iterable[tuple[str, int]] = (),
+    in_names: NameSpelling | None = None,
 ) -> AnalysedQuery:
     """Fold the words, replace citizens' phrases by official ones, drop question words.
 
     Longer phrases are matched first and a word serves one phrase only ("nhận con nuôi"
     is adoption, not "nhận con"). A phrase that ``official`` says the catalogue itself
-    uses ("chứng minh nhân dân") is kept beside its official equivalent.
+    uses ("chứng minh nhân dân") is kept beside its official equivalent. A phrase or a
+    question word written with diacritics matches only words written alike ("cưới" is
+    not "cuối", "hỏi" is not "hồi"). ``ages``: the age brackets the names use;
+    ``in_names``: how the names write a word pair (to tell "thu hoi" from "cho hoi").
     """
     lexicon = lexicon or default_lexicon()
-    base: list[str | None] = list(words(text_))
+    written = _tokens(text_)
+    marked_message = any(_marked(sp) for _, sp in written)
+    # Fillers ("cái", "đứa") go first, so that the phrases around them meet.
+    folded = [w for w, _ in written]
+    written = [
+        (w, sp)
+        for i, (w, sp) in enumerate(written)
+        if not _is_spelled_stop(
+            lexicon.fillers.get(w),
+            sp,
+            marked_message,
+            _neighbours(folded, i),
+            w,
+            in_names,
+        )
+    ]
+    base: list[str | None] = [w for w, _ in written]
+    spelled: list[str | None] = [sp for _, sp in written]
     fired: list[int] = []
     # Where a phrase was: the words it stands for, put in its place, so that word pairs
     # run across it as the citizen said them ("cấp [sổ đỏ] lần đầu").
     at: dict[int, list[str]] = {}
-    for phrase, group in lexicon.phrases:
-        while (i := _find(base, phrase)) >= 0:
+    for phrase, group, spelling in lexicon.phrases:
+        i = 0
+        while (i := _find_spelled(base, spelled, phrase, spelling, i)) >= 0:
             base[i : i + len(phrase)] = [None] * len(phrase)
             if group not in fired:
                 fired.append(group)
@@ -171,46 +439,88 @@ def analyse(
         end = start + 1
         while end < len(base) and base[end] is None and end not in at:
             end += 1
-        for phrase, group in lexicon.beside:
+        for phrase, group, spelling in lexicon.beside:
             n = len(phrase)
             for i in (start - n, end):
                 if (
                     i >= 0
-                    and tuple(base[i : i + n]) == phrase
+                    and _find_spelled(base[i : i + n], spelled[i : i + n], phrase, spelling) == 0
                     and not _starts_stop(base, i, lexicon)
                 ):
                     base[i : i + n] = [None] * n
                     at[i] = list(lexicon.groups[group][1])
                     if group not in fired:
                         fired.append(group)
-    tokens: list[tuple[str, bool]] = []  # (word, the citizen's own word)
+    # (word, the citizen's own word, as written)
+    tokens: list[tuple[str, bool, str | None]] = []
     for i, word in enumerate(base):
-        tokens.extend((w, False) for w in at.get(i, ()))
+        tokens.extend((w, False, None) for w in at.get(i, ()))
         if word is not None:
-            tokens.append((word, True))
-    own = [w for w, mine in tokens if mine]
-    expanded = [w for w, _ in tokens]
+            tokens.append((word, True, spelled[i]))
+    own = [w for w, mine, _ in tokens if mine]
+    age = _age(own)
+    expanded = [w for w, _, _ in tokens]
     # Question words are dropped from the citizen's own words only; the official words a
     # phrase stands for are kept whole ("chữ ký" stays although "chừ" is a question word).
-    probe: list[str | None] = [w if mine else None for w, mine in tokens]
+    probe: list[str | None] = [w if mine else None for w, mine, _ in tokens]
+    place = list(range(len(tokens)))  # where each remaining token stood
+    written_as = tokens
     for phrase in lexicon.stop:
         while (i := _find(probe, phrase)) >= 0:
             del probe[i : i + len(phrase)]
-            del tokens[i : i + len(phrase)]
-    kept = [w for w, _ in tokens]
-    asked = set(own)
+            del place[i : i + len(phrase)]
+    remaining = [written_as[p][0] for p in place]
+    place = [
+        p
+        for i, p in enumerate(place)
+        if not (
+            written_as[p][1]
+            and _is_spelled_stop(
+                lexicon.spelled_stop.get(written_as[p][0]),
+                written_as[p][2],
+                marked_message,
+                _neighbours(remaining, i),
+                written_as[p][0],
+                in_names,
+            )
+        )
+    ]
+    kept_at = set(place)
+    purpose_at, condition_at, markers = _context(
+        written_as, kept_at, lexicon, marked_message, in_names
+    )
+    context_at = purpose_at | condition_at
+    kept = [written_as[p][0] for p in place if p not in markers]
+    spelt: dict[str, str | None] = {}
+    for p in place:
+        w, mine, sp = written_as[p]
+        sp = _tone(sp) if mine and sp else None
+        spelt[w] = sp if spelt.get(w, sp) == sp else None
+    main = {written_as[p][0] for p in place if p not in context_at and p not in markers}
+    purpose = frozenset(written_as[p][0] for p in place if p in purpose_at) - main
+    condition = frozenset(written_as[p][0] for p in place if p in condition_at) - main - purpose
+    # An age the citizen states asks for the variant whose bracket it falls in.
+    asked = set(own) | set(_brackets(age, ages) if age is not None else ())
     for group in fired:
         means = lexicon.groups[group][1]
         # A variant is asked for by the citizen's own words, or by a phrase that stands for
         # it ("mất căn cước" → cấp lại) — not by a word that merely folds the same
         # ("bằng lái" → giấy phép lái xe, whose "lái" is not "lại").
         for variant, keys in lexicon.variant_keys:
-            if _find(means, variant) >= 0:
+            if _find(means, variant) >= 0 or _find(lexicon.asks.get(group, []), variant) >= 0:
                 asked.update(keys)
     seen: set[str] = set()
     terms = [t for t in kept if not (t in seen or seen.add(t))]  # type: ignore[func-returns-value]
     return AnalysedQuery(
-        text=text_, words=expanded, terms=terms, sequence=kept, asked=frozenset(asked)
+        text=text_,
+        words=expanded,
+        terms=terms,
+        sequence=kept,
+        asked=frozenset(asked),
+        age=age,
+        purpose=purpose,
+        condition=condition,
+        written={w: sp for w, sp in spelt.items() if sp},
     )
 
 
@@ -271,6 +581,8 @@ class _Form:
     weight: float  # sum of idf of the distinct words
     factor: float  # 1 for the official name, ALIAS_FACTOR for an alias
     variants: tuple[int, ...] = ()  # which of the lexicon's variant phrases the form holds
+    # how the form writes a word (a word a phrase stands for is absent: written any way)
+    written: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -288,6 +600,7 @@ class _Entry:
     variants: tuple[int, ...]  # which of the lexicon's variant phrases the name holds
     central_only: bool  # "(thực hiện tại cấp trung ương)" with no province/commune level
     for_citizens: bool  # the catalogue lists "Công dân Việt Nam" among who may apply
+    brackets: tuple[tuple[str, int], ...] = ()  # age brackets the name states
 
 
 @dataclass
@@ -297,6 +610,12 @@ class _Index:
     frequency: Counter[str]
     entries: dict[int, _Entry]
     pairs: frozenset[tuple[str, str]] = frozenset()  # word pairs that occur in some name
+    ages: tuple[tuple[str, int], ...] = ()  # the names' age brackets: ("duoi", 14), ("du", 14)
+    # each word pair of the names and aliases, as they write it ("thu hoi": "thu hồi")
+    written_pairs: dict[tuple[str, str], frozenset[tuple[str, str]]] = field(default_factory=dict)
+
+    def in_names(self, pair: tuple[str, str]) -> frozenset[tuple[str, str]]:
+        return self.written_pairs.get(pair, frozenset())
 
     def official(self, phrase: Phrase) -> bool:
         """Whether some procedure's name has this phrase (all its word pairs, at least)."""
@@ -329,6 +648,24 @@ class _Index:
         return max(known, key=lambda w: (self.frequency[w], w)) if known else term
 
 
+def _name_brackets(name_words: list[str]) -> tuple[tuple[str, int], ...]:
+    """The age brackets a name states: "dưới 14 tuổi" is ("duoi", 14), "từ đủ 14" ("du", 14)."""
+    return tuple(
+        (kind, int(age))
+        for kind, age, unit in zip(name_words, name_words[1:], name_words[2:], strict=False)
+        if kind in ("duoi", "du") and age.isdigit() and unit == "tuoi"
+    )
+
+
+def _in_bracket(age: int, kind: str, limit: int) -> bool:
+    return age < limit if kind == "duoi" else age >= limit
+
+
+def _miswritten(query: AnalysedQuery, form: _Form, term: str) -> bool:
+    said, there = query.written.get(term), form.written.get(term)
+    return bool(said and there and said != there and _marked(said))
+
+
 def _central_only(name_words: list[str]) -> bool:
     return (
         _find(name_words, ("trung", "uong")) >= 0
@@ -350,7 +687,9 @@ class ProcedureSearch:
 
     def search(self, session: Session, query: str, limit: int = 5) -> SearchResult:
         index = self._load_index(session)
-        analysed = analyse(query, self.lexicon, official=index.official)
+        analysed = analyse(
+            query, self.lexicon, official=index.official, ages=index.ages, in_names=index.in_names
+        )
         result = SearchResult(query=analysed)
         if not analysed.terms:
             return result
@@ -366,8 +705,8 @@ class ProcedureSearch:
         if not corrected:
             return result
         if corrected != analysed.terms:
-            analysed = AnalysedQuery(
-                text=analysed.text,
+            analysed = dataclasses.replace(
+                analysed,
                 words=[fixes.get(w, w) for w in analysed.words],
                 terms=corrected,
                 sequence=[fixes[w] for w in analysed.sequence if fixes.get(w) in index.frequency],
@@ -378,7 +717,17 @@ class ProcedureSearch:
         # index is asked for the rarer ones, ranking still weighs every word.
         rare = [t for t in analysed.terms if index.frequency[t] <= COMMON_SHARE * index.documents]
         ids = self._candidates(session, rare or analysed.terms)
-        weights = {t: index.idf(t) for t in analysed.terms}
+        weights = {
+            t: index.idf(t)
+            * (
+                PURPOSE_WEIGHT
+                if t in analysed.purpose
+                else CONDITION_WEIGHT
+                if t in analysed.condition
+                else 1.0
+            )
+            for t in analysed.terms
+        }
         missing = tuple(
             i
             for i, (_, keys) in enumerate(self._variants)
@@ -388,7 +737,15 @@ class ProcedureSearch:
         # sibling that is that variant out of the common one.
         named = tuple(i for i, (v, _) in enumerate(self._variants) if _find(analysed.words, v) >= 0)
         hits = [
-            self._score(analysed, weights, missing, index.entries[i], named, self._variant_keys)
+            self._score(
+                analysed,
+                weights,
+                missing,
+                index.entries[i],
+                named,
+                self._variant_keys,
+                self.lexicon.alternatives,
+            )
             for i in ids
             if i in index.entries
         ]
@@ -450,17 +807,30 @@ class ProcedureSearch:
             for row in rows:
                 frequency.update(set(row.search_text.split()))
             pairs: set[tuple[str, str]] = set()
+            ages: set[tuple[str, int]] = set()
+            written: dict[tuple[str, str], set[tuple[str, str]]] = {}
             for row in rows:
-                pairs.update(itertools.pairwise(words(row.name)))
+                name_words = words(row.name)
+                pairs.update(itertools.pairwise(name_words))
+                ages.update(_name_brackets(name_words))
+                for text_ in [row.name, *(row.aliases or [])]:
+                    for (a, sa), (b, sb) in itertools.pairwise(_tokens(text_)):
+                        written.setdefault((a, b), set()).add((sa or a, sb or b))
             index = _Index(
                 key=key,
                 documents=max(len(rows), 1),
                 frequency=frequency,
                 entries={},
                 pairs=frozenset(pairs),
+                ages=tuple(sorted(ages)),
+                written_pairs={pair: frozenset(w) for pair, w in written.items()},
             )
             for row in rows:
                 name_words = words(row.name)
+                name_written: dict[str, str | None] = {}
+                for w, sp in _tokens(row.name):
+                    sp = _tone(sp) if sp else None
+                    name_written[w] = sp if name_written.get(w, sp) == sp else None
                 forms = tuple(
                     _Form(
                         words=w,
@@ -471,9 +841,13 @@ class ProcedureSearch:
                         variants=tuple(
                             j for j, (v, _) in enumerate(self._variants) if _find(w, v) >= 0
                         ),
+                        written=spelt,
                     )
-                    for i, w in enumerate(
-                        [name_words, *(self._alias_words(a, index) for a in row.aliases or [])]
+                    for i, (w, spelt) in enumerate(
+                        [
+                            (name_words, {k: v for k, v in name_written.items() if v}),
+                            *(self._alias_words(a, index) for a in row.aliases or []),
+                        ]
                     )
                     if w
                 )
@@ -488,6 +862,7 @@ class ProcedureSearch:
                     field_set=frozenset(words(row.field or "")),
                     central_only=_central_only(name_words),
                     for_citizens="cong dan viet nam" in " ".join(words(row.applicants or "")),
+                    brackets=_name_brackets(name_words),
                     variants=tuple(
                         i for i, (v, _) in enumerate(self._variants) if _find(name_words, v) >= 0
                     ),
@@ -495,13 +870,16 @@ class ProcedureSearch:
             self._index = index
             return index
 
-    def _alias_words(self, alias: str, index: _Index) -> list[str]:
+    def _alias_words(self, alias: str, index: _Index) -> tuple[list[str], dict[str, str]]:
         """An alias in the query's own terms: analysed like a citizen's question.
 
         "mất sổ đỏ" is matched against "mất giấy chứng nhận quyền sử dụng đất", as the
         question "mất sổ đỏ làm lại" is analysed; its raw words would never meet the query's.
         """
-        return analyse(alias, self.lexicon, official=index.official).sequence
+        analysed = analyse(
+            alias, self.lexicon, official=index.official, ages=index.ages, in_names=index.in_names
+        )
+        return analysed.sequence, analysed.written
 
     @staticmethod
     def _score(
@@ -511,6 +889,7 @@ class ProcedureSearch:
         entry: _Entry,
         named: tuple[int, ...] = (),
         keys: Sequence[tuple[str, ...]] = (),
+        alternatives: frozenset[int] = frozenset(),
     ) -> Hit:
         total = sum(weights.values()) or 1.0
         pairs = set(itertools.pairwise(query.sequence))
@@ -521,10 +900,15 @@ class ProcedureSearch:
             common = form.set.intersection(terms)
             if not common:
                 continue
-            in_name = sum(weights[t] for t in common)
+            # A word the citizen wrote with diacritics counts less where the form writes it
+            # otherwise: "đổi" is not "đối (với)", "thuê" is not "thuế", "cũ" is not "cư".
+            weight = {
+                t: weights[t] * (MISWRITTEN if _miswritten(query, form, t) else 1.0) for t in common
+            }
+            in_name = sum(weight.values())
             in_field = sum(weights[t] for t in entry.field_set.intersection(terms) - common)
             matched = in_name + FIELD_WEIGHT * in_field
-            together = sum(weights[a] + weights[b] for a, b in form.pairs.intersection(pairs))
+            together = sum(weight[a] + weight[b] for a, b in form.pairs.intersection(pairs))
             value = form.factor * (
                 QUERY_WEIGHT * matched / total
                 + NAME_COVERAGE_WEIGHT * in_name / form.weight
@@ -537,9 +921,19 @@ class ProcedureSearch:
         # a citizens' alias that does not ("làm sổ đỏ") names the procedure as people know
         # it, whatever special cases its official name lists.
         variants = best.variants if best is not None else entry.variants
-        score -= VARIANT_PENALTY * sum(1 for i in variants if i in not_asked)
+        charged = [i for i in variants if i in not_asked]
+        # A name listing actions as either-or ("cấp lại, đổi, điều chỉnh thông tin trên sổ
+        # BHXH") answers a question asking for any one of them.
+        if any(i in alternatives and i not in not_asked for i in variants):
+            charged = [i for i in charged if i not in alternatives]
+        score -= VARIANT_PENALTY * len(charged)
         # Counted once per distinct key ("nước ngoài" is named by three nested phrases).
         score += VARIANT_BONUS * len({keys[i] for i in variants if i in named})
+        # A name for an age bracket the citizen's stated age is not in ("dưới 14 tuổi" for a
+        # son of 15) is the wrong sibling.
+        if query.age is not None and entry.brackets:
+            if not any(_in_bracket(query.age, kind, limit) for kind, limit in entry.brackets):
+                score -= VARIANT_PENALTY
         if entry.central_only and "trung" not in query.words:
             score -= VARIANT_PENALTY
         if entry.levels == ["ministry"]:

@@ -61,6 +61,56 @@ def test_an_abbreviation_of_an_official_phrase_keeps_both_spellings():
     assert {"bhyt", "bao", "hiem", "y", "te"} <= set(analyse("the bhyt").terms)
 
 
+def test_a_question_word_is_dropped_only_when_written_as_one():
+    # "hỏi" (ask) is a question word, "hồi" in "thu hồi" (recall) is not; "thì" is one,
+    # "thi" (an exam) typed among words with diacritics is not.
+    assert "hoi" not in analyse("cho hỏi thủ tục làm hộ chiếu").terms
+    assert "hoi" in analyse("thu hồi đăng ký xe").terms
+    assert "thi" in analyse("thi bằng lái ở mô").terms
+    assert "thi" not in analyse("mất rồi thì làm răng").terms
+
+
+def test_a_phrase_written_with_marks_matches_only_words_written_alike():
+    # "cưới" (to wed) is a wedding; "cuối năm" (year's end) is not.
+    assert {"ket", "hon"} <= set(analyse("hai đứa tính cưới").terms)
+    assert "hon" not in analyse("quyết toán thuế cuối năm").terms
+    assert "hon" in analyse("tach ho khau sau khi cuoi").terms  # typed without marks: may be
+
+
+def test_teencode_is_not_read_into_a_word_written_with_marks():
+    assert words("hong") == ["khong"]
+    assert words("sổ hồng") == ["so", "hong"]
+    assert words("đk") == ["dang", "ky"]
+
+
+def test_fillers_go_before_phrases_are_matched():
+    # "nhận đứa con" is "nhận con": the phrase around the classifier meets.
+    assert {"nhan", "cha", "me", "con"} <= set(analyse("bọ muốn nhận đứa con riêng").terms)
+
+
+def test_words_of_why_and_of_when_are_set_apart():
+    purpose = analyse("xin chuyển đất vườn lên đất ở để xây nhà").purpose
+    assert {"xay", "rieng", "le"} <= purpose and "chuyen" not in purpose
+    # "làm sao để …" asks how to do it: what follows is the question itself.
+    assert not analyse("lam sao de thu hoi dang ky xe").purpose
+    condition = analyse("đổi từ cmnd sang cccd thì có phải đăng ký thay đổi trên sổ đỏ").condition
+    assert {"can", "cuoc"} <= condition and "dat" not in condition
+
+
+def test_a_stated_age_asks_for_its_bracket():
+    analysed = analyse("làm căn cước cho con 10 tuổi", ages=[("duoi", 14), ("du", 14)])
+    assert analysed.age == 10
+    assert {"duoi", "14", "tuoi"} <= analysed.asked
+    assert analyse("cho bé dưới 6 tuổi").age == 5
+
+
+def test_the_stop_order_is_the_same_on_every_run():
+    from bot.procedures.search import Lexicon
+
+    stop = Lexicon.load().stop
+    assert stop == sorted(stop, key=lambda p: (-len(p), p))
+
+
 # -- ranking over the full catalogue ------------------------------------------------------
 
 
@@ -106,10 +156,30 @@ def first(search: ProcedureSearch, catalogue: sessionmaker[Session], query: str)
         # Abbreviations and slips of spelling.
         ("dkkh o phuong nao", "1.000894"),
         ("đăng kí tạm chú", "1.004194"),
+        # Diacritics that tell words apart: "thu hồi" is not "cho hỏi", "cũ" is not "cư".
+        ("xe máy hư nát, thu hồi giấy đăng ký và biển số", "1.013123"),
+        ("tính phá cái nhà cũ xây lại, xin phép ở mô", "1.013225"),
+        # An age picks the bracket; a purpose or a condition does not name the procedure.
+        ("làm thẻ căn cước cho đứa nhỏ 9 tuổi", "1.014062"),
+        ("làm thẻ căn cước cho con 16 tuổi", "1.014061"),
+        ("xin chuyển đất trồng cây lâu năm lên đất ở để làm nhà", "1.013949"),
+        ("cấp giấy phép lái xe sau khi sát hạch đạt", "3.000346"),
+        # A name listing actions as either-or answers any one of them.
+        ("thẻ bhyt ghi sai ngày sinh, điều chỉnh ở mô", "1.002759"),
+        # A torn paper is exchanged; "đổi lại" is not a re-issue.
+        ("sổ đỏ bị rách, xin đổi", "1.012783"),
+        ("thẻ căn cước bị gãy, đổi lại ở mô", "1.014063"),
     ],
 )
 def test_the_sibling_the_question_means_comes_first(search, catalogue, query, code):
     assert first(search, catalogue, query) == code
+
+
+def test_without_diacritics_a_word_pair_of_the_names_tells_the_words_apart(search, catalogue):
+    # "thu hoi" is "thu hồi" (recall), a pair the names have; "cho hoi" is "cho hỏi" (ask).
+    with catalogue() as session:
+        assert "hoi" in search.search(session, "thu hoi dang ky bien so xe").query.terms
+        assert "hoi" not in search.search(session, "cho hoi thu tuc lam ho chieu").query.terms
 
 
 def test_a_lost_word_far_from_a_document_does_not_ask_for_a_reissue(search, catalogue):
