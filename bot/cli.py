@@ -89,6 +89,31 @@ def search_procedures(query: str, limit: int) -> int:
     return 0
 
 
+def audit_procedures(
+    codes: list[str], sample: int, seed: int, aspects: list[str], out: str | None
+) -> int:
+    """Each aspect's answer for some procedures next to the catalogue fields it comes from."""
+    import sys
+    from pathlib import Path
+
+    from bot.procedures.answers import Aspect
+    from bot.procedures.audit import audit, sample_codes
+    from bot.procedures.importer import read_catalog
+
+    records = {str(r.get("ma_thu_tuc")): r for r in read_catalog()}
+    with _factory()() as session:
+        chosen = codes or sample_codes(session, sample, seed)
+        chosen_aspects = [Aspect(a) for a in aspects] if aspects else list(Aspect)
+        lines = list(audit(session, records, chosen, chosen_aspects))
+    text = "\n".join(lines)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"{len(chosen)} procedures audited → {out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def seed_demo_applications() -> int:
     from bot.applications.seed import seed_demo
 
@@ -281,6 +306,16 @@ def main(argv: list[str] | None = None) -> int:
     find = procedures.add_parser("search", help="search the catalogue as the assistant does")
     find.add_argument("query")
     find.add_argument("--limit", type=int, default=5)
+    check = procedures.add_parser(
+        "audit", help="answers next to the catalogue fields they come from, for review"
+    )
+    check.add_argument("--code", action="append", default=[], help="a procedure code (repeat)")
+    check.add_argument("--sample", type=int, default=10, help="how many, spread over ministries")
+    check.add_argument("--seed", type=int, default=1, help="which sample (reproducible)")
+    check.add_argument(
+        "--aspect", action="append", default=[], help="overview, documents, fee, time, …"
+    )
+    check.add_argument("--out", help="write Markdown here instead of the terminal")
     applications = sub.add_parser("applications", help="one-stop-shop applications")
     applications.add_subparsers(dest="action", required=True).add_parser(
         "seed-demo", help="load the demonstration applications (development only)"
@@ -327,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         return chat(args.url)
     if args.command == "procedures" and args.action == "import":
         return import_procedures(args.file)
+    if args.command == "procedures" and args.action == "audit":
+        return audit_procedures(args.code, args.sample, args.seed, args.aspect, args.out)
     if args.command == "procedures" and args.action == "search":
         return search_procedures(args.query, args.limit)
     if args.command == "applications":
