@@ -25,9 +25,13 @@ from vitext import fold
 from vitext.lexicon import ABBREVIATIONS
 
 CATALOG_DIR = ROOT / "data" / "catalog"
-# Labelled citizens' texts for the model (each optional): copies of bench/report_texts.yml
-# and bench/report_texts_extra.yml.
-EXAMPLES_FILES = ("report_examples.yml", "report_examples_extra.yml")
+# Labelled citizens' texts for the model (each optional): copies of bench/report_texts.yml,
+# bench/report_texts_extra.yml and bench/report_texts_everyday.yml.
+EXAMPLES_FILES = (
+    "report_examples.yml",
+    "report_examples_extra.yml",
+    "report_examples_everyday.yml",
+)
 ANY_COMMUNE = "*"
 Urgency = Literal["normal", "urgent"]
 
@@ -181,7 +185,8 @@ def _find(
 # -- the model: a statistical guess, and a second opinion on keyword matches --------------
 #
 # A multinomial Naive Bayes over the words of `_words` (accent-free, lower-case,
-# abbreviations expanded, "bị/đã/đang" dropped): unigrams and bigrams within a clause, each
+# abbreviations expanded, "bị/đã/đang" dropped): unigrams and bigrams within a clause, plus
+# each word typed with diacritics as typed ("chó" and "chợ", both "cho" accent-free), each
 # counted once per text. Each feature's log-likelihood is weighted by how few categories it
 # was seen in, ln(categories / categories with the feature) (an idf over categories): with a
 # few hundred training texts, words such as "đường", "nhà" or street names otherwise decide
@@ -193,7 +198,7 @@ def _find(
 # texts (bench/report_classification.py, docs/benchmarks/classification.md).
 
 _ALPHA = 0.5  # Laplace smoothing
-_TEMPERATURE = 2.5  # weighted scores are divided by this (lowest CV log-loss)
+_TEMPERATURE = 3.0  # weighted scores are divided by this (CV log-loss within 0.01 of lowest)
 GUESS_AT = 0.7  # posterior from which a model guess is returned at all
 SURE_AT = 0.9  # posterior from which it is returned alone (preview: "confident")
 _GUESS_CHOICES = 3  # a guess below SURE_AT comes with the runners-up, for the buttons
@@ -206,7 +211,11 @@ POSTERIOR_FLOOR = 0.01
 
 
 def _features(words: list[_Word]) -> list[str]:
-    """Unigrams and in-clause bigrams of the folded words, each once."""
+    """Unigrams and in-clause bigrams of the folded words, and the words typed with
+    diacritics as typed (never equal to a folded feature, which is accent-free), each once.
+
+    A text typed without diacritics has only the folded features, which texts typed with
+    them share; a text typed with them also tells apart the words folding merges."""
     found: list[str] = []
     previous = ""
     for word in words:
@@ -214,6 +223,8 @@ def _features(words: list[_Word]) -> list[str]:
             previous = ""
         elif not word.filler:
             found.append(word.plain)
+            if word.typed != word.plain:
+                found.append(word.typed)
             if previous:
                 found.append(f"{previous} {word.plain}")
             previous = word.plain
