@@ -170,7 +170,10 @@ def run(
     def _interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    # Ctrl-C, and SIGINT/SIGTERM from a supervisor (also when started in the background,
+    # where a shell would have the process ignore SIGINT).
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         for child in children:
             say(f"starting {child.name} (log: var/log/{child.name}.log)")
