@@ -236,8 +236,15 @@ def get_photo(
 ) -> Response:
     if not SESSION_ID.fullmatch(session_id):
         raise media_not_found()
+    return owned_photo_response(factory, settings, media_id, f"{WEB_CHANNEL}:{session_id}")
+
+
+def owned_photo_response(
+    factory: sessionmaker[Session], settings: Settings, media_id: str, owner_id: str
+) -> Response:
+    """The photo ``owner_id`` uploaded; someone else's, or none, is the same 404."""
     with factory() as session:
-        media = owned_media(session, media_id, f"{WEB_CHANNEL}:{session_id}")
+        media = owned_media(session, media_id, owner_id)
     if media is None:
         raise media_not_found()
     return image_response(settings, media)

@@ -8,12 +8,13 @@ them with a launch token, so both share one conversation and one list of reports
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
 from pydantic import Field
 
-from bot.apiclients.models import ApiClient, ClientKind, client_for_key
+from bot.apiclients.models import ClientKind, client_for_key
 from bot.channels.miniapp.identity import CITIZEN_ID, host_sender
 from bot.conversations.history import History, conversation_history
 from bot.conversations.routes import converse, rate_limited
@@ -33,29 +34,36 @@ router = APIRouter(prefix="/api/v1/host", tags=["host API"])
 uploads = APIRouter(prefix="/api/v1/host", tags=["host API"], route_class=UploadLimitRoute)
 
 
+@dataclass(frozen=True)
+class Host:
+    """The host app a valid key belongs to."""
+
+    slug: str
+
+    def sender(self, citizen_id: str) -> str:
+        """The assistant's identity of one of this host's citizens (a bad id is a 422)."""
+        if not CITIZEN_ID.fullmatch(citizen_id):
+            raise ApiError(
+                422,
+                "invalid_citizen_id",
+                "Mã công dân không hợp lệ (1–128 ký tự: chữ, số, dấu chấm, gạch ngang, gạch dưới, "
+                "@).",
+            )
+        return host_sender(self.slug, citizen_id)
+
+
 def _host(
     factory: SessionFactoryDep,
     x_api_key: Annotated[str | None, Header(description="The host app's API key.")] = None,
-) -> ApiClient:
+) -> Host:
     with factory() as session:
         client = client_for_key(session, x_api_key, ClientKind.HOST)
     if client is None or client.slug is None:
         raise ApiError(401, "invalid_api_key", "Khóa API (X-API-Key) thiếu hoặc không hợp lệ.")
-    return client
+    return Host(client.slug)
 
 
-HostDep = Annotated[ApiClient, Depends(_host)]
-
-
-def _sender(host: ApiClient, citizen_id: str) -> str:
-    if not CITIZEN_ID.fullmatch(citizen_id):
-        raise ApiError(
-            422,
-            "invalid_citizen_id",
-            "Mã công dân không hợp lệ (1–128 ký tự: chữ, số, dấu chấm, gạch ngang, gạch dưới, @).",
-        )
-    assert host.slug is not None  # _host refuses hosts without one
-    return host_sender(host.slug, citizen_id)
+HostDep = Annotated[Host, Depends(_host)]
 
 
 class HostMessageIn(MessageIn):
@@ -81,9 +89,8 @@ async def send_message(
     """Replies come back in order: text, buttons (send a button's ``payload`` back as the
     next message's ``payload``), images, and ``custom`` parts (``request_location``: offer the
     citizen a way to share their location)."""
-    sender_id = _sender(host, body.citizen_id)
+    sender_id = host.sender(body.citizen_id)
     rate_limited(limiter, sender_id)
-    assert host.slug is not None
     replies = await converse(
         settings=settings,
         factory=factory,
@@ -110,7 +117,7 @@ def upload(
     citizen_id: Annotated[str, Form(description="The host's own id for the citizen.")],
     file: Annotated[UploadFile | None, File(description="A JPEG, PNG or WebP image.")] = None,
 ) -> MediaOut:
-    sender_id = _sender(host, citizen_id)
+    sender_id = host.sender(citizen_id)
     rate_limited(limiter, sender_id)
     return store_photo_upload(factory, settings, file, sender_id)
 
@@ -122,7 +129,7 @@ def upload(
     summary="A citizen's conversation so far, oldest first (at most 100 messages)",
 )
 def history(citizen_id: str, host: HostDep, factory: SessionFactoryDep) -> History:
-    sender_id = _sender(host, citizen_id)
+    sender_id = host.sender(citizen_id)
     with factory() as session:
         return conversation_history(session, sender_id)
 
@@ -133,6 +140,6 @@ def history(citizen_id: str, host: HostDep, factory: SessionFactoryDep) -> Histo
     summary="A citizen's reports (filed or followed) with their state, newest change first",
 )
 def reports(citizen_id: str, host: HostDep, factory: SessionFactoryDep) -> dict[str, Any]:
-    sender_id = _sender(host, citizen_id)
+    sender_id = host.sender(citizen_id)
     with factory() as session:
         return citizen_report_list(session, sender_id, limit=20)

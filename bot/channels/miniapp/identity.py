@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 
 from bot.apiclients.models import host_by_slug
 from bot.channels.miniapp.models import UsedLaunchToken
+from bot.channels.telegram.handlers import CHANNEL as TELEGRAM
+from bot.channels.telegram.handlers import sender_id as telegram_sender
 from bot.db import utcnow
 from bot.errors import ApiError
 from bot.settings import Settings
@@ -140,5 +142,5 @@ def verify_telegram_init_data(
     if data.user is None:
         raise _refuse("telegram_init_data_invalid", "Dữ liệu Telegram không có người dùng.")
     return Citizen(
-        sender_id=f"telegram:{data.user.id}", channel="telegram", name=data.user.first_name
+        sender_id=telegram_sender(data.user.id), channel=TELEGRAM, name=data.user.first_name
     )

@@ -36,11 +36,9 @@ from bot.media.routes import (
     IMAGE,
     MediaOut,
     UploadLimitRoute,
-    image_response,
-    media_not_found,
+    owned_photo_response,
     store_photo_upload,
 )
-from bot.media.storage import owned_media
 from bot.reports.internal_routes import citizen_report_list
 
 STATIC = Path(__file__).parent / "static"
@@ -233,8 +231,4 @@ def upload(
 def photo(
     media_id: str, citizen: CitizenSessionDep, settings: SettingsDep, factory: SessionFactoryDep
 ) -> Response:
-    with factory() as session:
-        media = owned_media(session, media_id, citizen.sender_id)
-    if media is None:
-        raise media_not_found()
-    return image_response(settings, media)
+    return owned_photo_response(factory, settings, media_id, citizen.sender_id)
