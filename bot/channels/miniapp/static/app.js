@@ -272,11 +272,11 @@
     const file = photoInput.files && photoInput.files[0];
     photoInput.value = "";
     if (!file || busy) return;
-    const form = new FormData();
-    form.append("file", file);
+    const upload = new FormData();
+    upload.append("file", file);
     let media;
     try {
-      media = await call("/media", { method: "POST", body: form });
+      media = await call("/media", { method: "POST", body: upload });
     } catch (error) {
       addSystem(error.message);
       return;
