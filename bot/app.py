@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 
 from bot import __version__
 from bot.applications.adapter import load_one_stop_shop
 from bot.applications.routes import router as applications_router
+from bot.channels.host.keys import HostKeys
 from bot.channels.host.routes import router as host_router
 from bot.channels.host.routes import uploads as host_uploads
 from bot.channels.miniapp.routes import mount_static
@@ -18,7 +18,7 @@ from bot.channels.miniapp.routes import router as miniapp_router
 from bot.channels.miniapp.routes import uploads as miniapp_uploads
 from bot.channels.telegram.runtime import open_telegram
 from bot.channels.telegram.webhook import router as telegram_router
-from bot.conversations.rasa import RasaClient
+from bot.conversations.rasa import open_rasa
 from bot.conversations.routes import router as conversation_router
 from bot.db import make_engine, make_sessionmaker
 from bot.errors import install_error_handlers
@@ -42,15 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        async with httpx.AsyncClient(timeout=settings.rasa_timeout_seconds) as http:
+        async with open_rasa(settings) as app.state.rasa:
             app.state.settings = settings
             app.state.session_factory = factory = make_sessionmaker(engine)
+            app.state.host_keys = HostKeys(factory)
             app.state.procedure_search = ProcedureSearch()
             default_catalog()  # read and trained once here, not on a citizen's first report
             app.state.one_stop_shop = load_one_stop_shop(settings.one_stop_shop, factory)
-            app.state.rasa = RasaClient(
-                http, base_url=settings.rasa_url, secret=settings.gateway_secret.get_secret_value()
-            )
             # The citizens' Telegram bot (webhook mode), when a token is configured.
             async with open_telegram(settings, factory, app.state.rasa) as app.state.telegram:
                 yield

@@ -79,6 +79,12 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def engine_of(factory: sessionmaker[Session]) -> Engine:
+    """The engine a session factory is bound to (for plain statements without a session)."""
+    engine: Engine = factory.kw["bind"]
+    return engine
+
+
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One session per unit of work; the service function that completes it commits."""
     with factory() as session:

@@ -1,4 +1,9 @@
-"""Dependencies injected into routes, built once in the app's lifespan."""
+"""Dependencies injected into routes, built once in the app's lifespan.
+
+They are ``async def`` although they do not await: FastAPI runs a plain ``def`` dependency in
+its thread pool, and three thread hops cost a citizen's message ~1.4 ms on this machine
+(docs/benchmarks/engine.md).
+"""
 
 from __future__ import annotations
 
@@ -12,22 +17,22 @@ from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _session_factory(request: Request) -> sessionmaker[Session]:
+async def _session_factory(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.session_factory
     return factory
 
 
-def _limiter(request: Request) -> RateLimiter:
+async def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.citizen_limiter
     return limiter
 
 
-def _rasa(request: Request) -> RasaClient:
+async def _rasa(request: Request) -> RasaClient:
     rasa: RasaClient = request.app.state.rasa
     return rasa
 

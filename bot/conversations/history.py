@@ -52,7 +52,9 @@ def conversation_history(session: Session, sender_id: str, limit: int = 100) -> 
         session.scalars(
             select(Message)
             .where(Message.sender_id == sender_id)
-            .order_by(Message.id.desc())
+            # By time first: an HTTP channel stores the replies just after answering, stamped
+            # with the time Rasa answered (bot.conversations.service.handle_message).
+            .order_by(Message.created_at.desc(), Message.id.desc())
             .limit(limit)
         )
     )

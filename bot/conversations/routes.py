@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversations.rasa import RasaClient
@@ -73,10 +73,12 @@ async def converse(
     sender_id: str,
     channel: str,
     body: MessageIn,
+    background: BackgroundTasks,
 ) -> list[Reply]:
     """One citizen message from any HTTP channel (web chat, mini-app, host API) → the replies.
 
-    Bad input is refused with a Vietnamese ApiError before anything is stored.
+    Bad input is refused with a Vietnamese ApiError before anything is stored. The replies are
+    stored in ``background``, once the citizen has them.
     """
     attachments = _attachments(factory, body.attachments, sender_id)
     if body.payload is not None:
@@ -104,7 +106,9 @@ async def converse(
         metadata["attachments"] = attachments
     inbound = Inbound(sender_id=sender_id, channel=channel, text=text, metadata=metadata)
     try:
-        replies = await handle_message(session_factory=factory, rasa=rasa, inbound=inbound)
+        replies = await handle_message(
+            session_factory=factory, rasa=rasa, inbound=inbound, defer=background.add_task
+        )
     except AssistantUnavailableError as exc:
         raise ApiError(
             503,
@@ -135,6 +139,7 @@ async def chat(
     settings: SettingsDep,
     session_factory: SessionFactoryDep,
     rasa: RasaDep,
+    background: BackgroundTasks,
 ) -> ChatResponse:
     """Send typed text, or the payload of a pressed button, and get the replies.
 
@@ -148,5 +153,6 @@ async def chat(
         sender_id=f"{WEB_CHANNEL}:{session_id}",
         channel=WEB_CHANNEL,
         body=body,
+        background=background,
     )
     return ChatResponse(session_id=session_id, replies=replies)

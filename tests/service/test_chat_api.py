@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
+import anyio
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.conversations.history import conversation_history
 from bot.conversations.models import Direction, Message, MessageStatus
+from bot.conversations.rasa import open_rasa
+from bot.conversations.service import Inbound, handle_message, record_inbound
 from bot.db import make_engine, make_sessionmaker
 from bot.settings import Settings
+from tests.service.conftest import echo
 
 
 def stored(settings: Settings) -> list[Message]:
@@ -196,3 +202,34 @@ def test_a_responses_custom_part_comes_with_its_text(client: TestClient, fake_ra
         ("Sự việc ở đâu ạ?", {"request_location": True}),
         ("Thêm một câu.", None),
     ]
+
+
+def test_replies_written_after_a_later_message_keep_their_place(settings: Settings, fake_rasa):
+    """An HTTP channel stores the replies after answering; the history still reads in order."""
+    fake_rasa.handler = echo
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    deferred: list[Callable[[], None]] = []
+
+    async def first_message() -> None:
+        async with open_rasa(settings) as rasa:
+            await handle_message(
+                session_factory=factory,
+                rasa=rasa,
+                inbound=Inbound(sender_id="web:order", channel="web", text="một", metadata={}),
+                defer=deferred.append,
+            )
+
+    anyio.run(first_message)
+    assert [m.text for m in stored(settings)] == ["một"]  # the reply is not written yet
+    record_inbound(factory, Inbound(sender_id="web:order", channel="web", text="hai", metadata={}))
+    [write_replies] = deferred
+    write_replies()
+    with factory() as session:
+        history = conversation_history(session, "web:order")
+    assert [(m.role, m.text) for m in history.messages] == [
+        ("citizen", "một"),
+        ("assistant", "Bạn vừa nói: một"),
+        ("citizen", "hai"),
+    ]
+    first = stored(settings)[0]
+    assert first.status is MessageStatus.PROCESSED and first.processed_at is not None

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Header, Request, UploadFile
 from pydantic import Field
 
-from bot.apiclients.models import ClientKind, client_for_key
+from bot.channels.host.keys import HostKeys
 from bot.channels.miniapp.identity import CITIZEN_ID, host_sender
 from bot.conversations.history import History, conversation_history
 from bot.conversations.routes import converse, rate_limited
@@ -52,15 +52,15 @@ class Host:
         return host_sender(self.slug, citizen_id)
 
 
-def _host(
-    factory: SessionFactoryDep,
+async def _host(
+    request: Request,
     x_api_key: Annotated[str | None, Header(description="The host app's API key.")] = None,
 ) -> Host:
-    with factory() as session:
-        client = client_for_key(session, x_api_key, ClientKind.HOST)
-    if client is None or client.slug is None:
+    keys: HostKeys = request.app.state.host_keys
+    slug = await keys.slug_for(x_api_key)
+    if slug is None:
         raise ApiError(401, "invalid_api_key", "Khóa API (X-API-Key) thiếu hoặc không hợp lệ.")
-    return Host(client.slug)
+    return Host(slug)
 
 
 HostDep = Annotated[Host, Depends(_host)]
@@ -85,6 +85,7 @@ async def send_message(
     factory: SessionFactoryDep,
     rasa: RasaDep,
     limiter: LimiterDep,
+    background: BackgroundTasks,
 ) -> Replies:
     """Replies come back in order: text, buttons (send a button's ``payload`` back as the
     next message's ``payload``), images, and ``custom`` parts (``request_location``: offer the
@@ -98,6 +99,7 @@ async def send_message(
         sender_id=sender_id,
         channel=host.slug,
         body=body,
+        background=background,
     )
     return Replies(replies=replies)
 

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Header, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Header, Response, UploadFile
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -75,7 +75,7 @@ def mount_static(app: Any) -> None:
     app.mount("/app/static", StaticFiles(directory=STATIC), name="miniapp-static")
 
 
-def _bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:
+async def _bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:
     if authorization and authorization.startswith("Bearer "):
         return authorization.removeprefix("Bearer ").strip()
     return None
@@ -181,6 +181,7 @@ async def send_message(
     factory: SessionFactoryDep,
     rasa: RasaDep,
     limiter: LimiterDep,
+    background: BackgroundTasks,
 ) -> Replies:
     rate_limited(limiter, citizen.sender_id)
     replies = await converse(
@@ -190,6 +191,7 @@ async def send_message(
         sender_id=citizen.sender_id,
         channel=citizen.channel,
         body=body,
+        background=background,
     )
     return Replies(replies=replies)
 

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
-import httpx
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -23,7 +22,7 @@ from aiogram.types import BotCommand
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.telegram.handlers import TelegramChannel
-from bot.conversations.rasa import RasaClient
+from bot.conversations.rasa import RasaClient, open_rasa
 from bot.db import make_engine, make_sessionmaker
 from bot.logs import configure_logging, log
 from bot.settings import Settings
@@ -140,10 +139,7 @@ async def polling(
     """
     engine = make_engine(settings.database_url)
     try:
-        async with httpx.AsyncClient(timeout=settings.rasa_timeout_seconds) as http:
-            rasa = RasaClient(
-                http, base_url=settings.rasa_url, secret=settings.gateway_secret.get_secret_value()
-            )
+        async with open_rasa(settings) as rasa:
             async with open_telegram(settings, make_sessionmaker(engine), rasa) as telegram:
                 if telegram is None:
                     raise TelegramNotConfiguredError("TELEGRAM_BOT_TOKEN is not set")

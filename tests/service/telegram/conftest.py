@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from pydantic import SecretStr
 
 from bot.channels.telegram import texts
 from bot.channels.telegram.runtime import TelegramBot, build_telegram
-from bot.conversations.rasa import RasaClient
+from bot.conversations.rasa import open_rasa
 from bot.db import make_engine, make_sessionmaker
 from bot.settings import Environment, Settings
 from tests.service.conftest import SECRET, FakeRasa, echo
@@ -72,10 +71,8 @@ class Harness:
         self.portal: BlockingPortal = self._portal_cm.__enter__()
         self.engine = make_engine(settings.database_url)
         self.factory = make_sessionmaker(self.engine)
-        self.http = httpx.AsyncClient(timeout=settings.rasa_timeout_seconds)
-        rasa = RasaClient(
-            self.http, base_url=settings.rasa_url, secret=settings.gateway_secret.get_secret_value()
-        )
+        self._rasa_cm = self.portal.wrap_async_context_manager(open_rasa(settings))
+        rasa = self._rasa_cm.__enter__()
         telegram = build_telegram(settings, self.factory, rasa)
         assert telegram is not None
         self.telegram: TelegramBot = telegram
@@ -93,7 +90,7 @@ class Harness:
     def close(self) -> None:
         try:
             self.portal.call(self.telegram.close)
-            self.portal.call(self.http.aclose)
+            self._rasa_cm.__exit__(None, None, None)
         finally:
             self._portal_cm.__exit__(None, None, None)
             self.engine.dispose()
