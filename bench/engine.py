@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
+from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -83,6 +85,124 @@ async def load(
     return latencies, elapsed
 
 
+STAND_IN_REPLY = [
+    {
+        "recipient_id": "x",
+        "text": "Chào bạn!",
+        "buttons": [{"title": "Hỏi thủ tục", "payload": "/x"}],
+    }
+]
+
+
+async def start_stand_in(port: int) -> web.AppRunner:
+    """An instant stand-in of Rasa: both webhooks answer at once with one reply."""
+
+    async def gateway(request: web.Request) -> web.Response:
+        await request.json()
+        return web.json_response({"messages": STAND_IN_REPLY})
+
+    async def rest(request: web.Request) -> web.Response:
+        await request.json()
+        return web.json_response(STAND_IN_REPLY)
+
+    app = web.Application()
+    app.router.add_post("/webhooks/gateway/webhook", gateway)
+    app.router.add_post("/webhooks/rest/webhook", rest)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cost(service: devserver.Child, tmp: Path, requests: int) -> dict:
+    """The service's own cost per message, one citizen at a time: the web chat API and the
+    host API in front of an instant stand-in of Rasa, against the stand-in called directly.
+
+    The load against the real Rasa compares whole paths; this isolates what the gateway adds
+    (its HTTP, the two database writes, the hop to Rasa), which is the part to work on.
+    """
+    database_url = f"sqlite:///{tmp / 'stand_in.db'}"
+    migrate(database_url)
+    with make_sessionmaker(make_engine(database_url))() as session:
+        host_key = create_host(session, name="Bench host", slug="bench").api_key
+    port, stand_in_port = free_port(), free_port()
+    cmd = [*service.cmd]
+    cmd[cmd.index("--port") + 1] = str(port)
+    child = devserver.Child(
+        "service-stand-in",
+        cmd,
+        f"http://127.0.0.1:{port}/healthz",
+        {
+            **(service.env or {}),
+            "RASA_URL": f"http://127.0.0.1:{stand_in_port}",
+            "DATABASE_URL": database_url,
+        },
+    )
+    child.start()
+    try:
+        devserver.wait_healthy([child], timeout=120)
+        assert child.process is not None
+        return asyncio.run(_own_cost(child.process.pid, port, stand_in_port, host_key, requests))
+    finally:
+        devserver.stop_all([child])
+
+
+async def _own_cost(pid: int, port: int, stand_in_port: int, host_key: str, n: int) -> dict:
+    runner = await start_stand_in(stand_in_port)
+    paths = {
+        "stand_in": (
+            f"http://127.0.0.1:{stand_in_port}/webhooks/rest/webhook",
+            lambda c: {"sender": c, "message": "chào bạn"},
+            None,
+        ),
+        "web_chat": (
+            f"http://127.0.0.1:{port}/api/v1/chat",
+            lambda c: {"text": "chào bạn", "session_id": hashlib.md5(c.encode()).hexdigest()},
+            None,
+        ),
+        "host_api": (
+            f"http://127.0.0.1:{port}/api/v1/host/messages",
+            lambda c: {"citizen_id": c, "text": "chào bạn"},
+            {"X-API-Key": host_key},
+        ),
+    }
+    taken: dict[str, list[float]] = {name: [] for name in paths}
+    cpu = {name: 0.0 for name in paths}
+    try:
+        async with httpx.AsyncClient(timeout=60) as client:
+            for round_ in range(4):  # round 0 warms up
+                for name in paths if round_ % 2 else reversed(paths):
+                    url, body, headers = paths[name]
+                    before = cpu_seconds(pid)
+                    for k in range(n // 3):
+                        started = time.perf_counter()
+                        response = await client.post(
+                            url, json=body(f"own-{round_}-{k // 4}"), headers=headers
+                        )
+                        response.raise_for_status()
+                        if round_:
+                            taken[name].append(time.perf_counter() - started)
+                    if round_:
+                        cpu[name] += cpu_seconds(pid) - before
+    finally:
+        await runner.cleanup()
+    direct = statistics.median(taken["stand_in"]) * 1000
+    result = {"stand_in_p50_ms": direct}
+    for name in ("web_chat", "host_api"):
+        p50 = statistics.median(taken[name]) * 1000
+        result[name] = {
+            "p50_ms": p50,
+            "own_ms": p50 - direct,
+            "cpu_ms": cpu[name] / len(taken[name]) * 1000,
+        }
+    return result
+
+
 def summary(taken: list[tuple[str, float]], elapsed: float) -> dict:
     """Throughput, p50/p95/mean, and the median of each message kind.
 
@@ -118,6 +238,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, nargs="*", default=[1, 4, 16])
+    parser.add_argument("--own-cost-requests", type=int, default=900)
     args = parser.parse_args()
     if engine.latest_model() is None:
         print("no trained model: run `make train` first")
@@ -196,6 +317,9 @@ def main() -> int:
             results["rss_mb"][child.name] = round(rss_mb(child.process.pid))
     finally:
         devserver.stop_all(children)
+    service_child = next(c for c in children if c.name == "service")
+    results["own_cost"] = own_cost(service_child, tmp, args.own_cost_requests)
+    print("own cost", results["own_cost"], flush=True)
     (ROOT / "results").mkdir(exist_ok=True)
     (ROOT / "results" / "engine_bench.json").write_text(json.dumps(results, indent=1))
     lines = [
@@ -245,6 +369,21 @@ def main() -> int:
     for concurrency, cell in results["load"].items():
         kinds = [" / ".join(f"{cell[n]['kind_p50_ms'][t]:.0f}" for n in cell) for t in TEXTS]
         lines.append(f"| {concurrency} | " + " | ".join(kinds) + " |")
+    own = results["own_cost"]
+    lines += [
+        "",
+        "The gateway's own cost, one citizen at a time, in front of an instant stand-in of Rasa "
+        f"(a local server that answers at once; {args.own_cost_requests // 3 * 3} requests per "
+        "path, in alternating order): the path's median latency minus the stand-in's own "
+        "median when called directly, and the service's CPU time per message.",
+        "",
+        "| path | p50 ms | own cost ms | service CPU ms per message |",
+        "|---|---|---|---|",
+        f"| stand-in directly | {own['stand_in_p50_ms']:.2f} |  |  |",
+    ]
+    for name in ("web_chat", "host_api"):
+        o = own[name]
+        lines.append(f"| {name} | {o['p50_ms']:.2f} | {o['own_ms']:.2f} | {o['cpu_ms']:.2f} |")
     out = ROOT / "docs" / "benchmarks" / "engine.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(out.read_text())

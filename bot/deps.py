@@ -2,7 +2,7 @@
 
 They are ``async def`` although they do not await: FastAPI runs a plain ``def`` dependency in
 its thread pool, and three thread hops cost a citizen's message ~1.4 ms on this machine
-(docs/benchmarks/engine.md).
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 aiohttp rather than httpx for this one hop: every citizen message crosses it, and against an
 instant stand-in of Rasa aiohttp took ~0.65 ms a request where httpx took ~1.35 ms on this
-machine (docs/benchmarks/engine.md). aiohttp is already installed for aiogram.
+machine (docs/benchmarks.md). aiohttp is already installed for aiogram.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class AssistantUnavailableError(RuntimeError):
 
 # The two writes of every message are plain statements on a connection, not ORM objects in a
 # session: for the replies that took 0.26 ms instead of 0.61 ms on this machine
-# (docs/benchmarks/engine.md), and every citizen's message pays it.
+# (docs/benchmarks.md), and every citizen's message pays it.
 
 
 def record_inbound(session_factory: sessionmaker[Session], inbound: Inbound) -> int:

@@ -1,7 +1,7 @@
 """Host API keys → the host app, remembered for a short while.
 
 Every host API call carries the key; looking it up in the database cost each message a
-thread hop and a query (~1.8 ms on this machine, docs/benchmarks/engine.md). A valid key is
+thread hop and a query (~1.8 ms on this machine, docs/benchmarks.md). A valid key is
 remembered for ``ttl`` seconds, so a key made inactive stops working within that time.
 Unknown keys are not remembered (a stream of wrong keys cannot fill the memory).
 """
