@@ -39,6 +39,8 @@ def _attachments(
     factory: sessionmaker[Session], media_ids: list[str], sender_id: str
 ) -> list[dict[str, Any]]:
     """The photos this sender uploaded, as Rasa metadata; an id that is not theirs is refused."""
+    if not media_ids:
+        return []
     found = []
     with factory() as session:
         for media_id in dict.fromkeys(media_ids):
