@@ -58,20 +58,26 @@ def rss_mb(pid: int) -> float:
 
 
 async def load(
-    url: str, make_body, concurrency: int, requests: int, run: str, headers=None
+    url: str,
+    make_body,
+    concurrency: int,
+    requests: int,
+    run: str,
+    headers=None,
+    texts: list[str] = TEXTS,
 ) -> tuple[list[tuple[str, float]], float]:
     """``concurrency`` citizens at a time, ``requests`` messages in all: (text, latency)
     pairs and the seconds it took.
 
-    Worker w's k-th message is message k % 4 of its citizen number k // 4 (``run`` keeps
-    citizens of different runs apart).
+    Worker w's k-th message is ``texts[k % len(texts)]``, from its citizen number k // 4
+    (conversations of four messages; ``run`` keeps citizens of different runs apart).
     """
     latencies: list[tuple[str, float]] = []
     counter = iter(range(requests))
 
     async def worker(client: httpx.AsyncClient, worker_id: int) -> None:
         for k, _ in enumerate(counter):
-            text = TEXTS[k % len(TEXTS)]
+            text = texts[k % len(texts)]
             body = make_body(f"{run}-{worker_id}-{k // len(TEXTS)}", text)
             started = time.perf_counter()
             response = await client.post(url, json=body, headers=headers)
@@ -83,6 +89,24 @@ async def load(
         await asyncio.gather(*(worker(client, w) for w in range(concurrency)))
         elapsed = time.perf_counter() - started
     return latencies, elapsed
+
+
+def public_paths(rest_url: str, service_url: str, host_key: str) -> dict:
+    """Rasa's REST webhook (or a stand-in's), the web chat API and the host API: name →
+    (url, body of a citizen's message, headers)."""
+    return {
+        "rasa_rest": (rest_url, lambda c, t: {"sender": f"rest-{c}", "message": t}, None),
+        "web_chat": (
+            f"{service_url}/api/v1/chat",
+            lambda c, t: {"text": t, "session_id": hashlib.md5(c.encode()).hexdigest()},
+            None,
+        ),
+        "host_api": (
+            f"{service_url}/api/v1/host/messages",
+            lambda c, t: {"citizen_id": c, "text": t},
+            {"X-API-Key": host_key},
+        ),
+    }
 
 
 STAND_IN_REPLY = [
@@ -154,44 +178,27 @@ def own_cost(service: devserver.Child, tmp: Path, requests: int) -> dict:
 
 async def _own_cost(pid: int, port: int, stand_in_port: int, host_key: str, n: int) -> dict:
     runner = await start_stand_in(stand_in_port)
-    paths = {
-        "stand_in": (
-            f"http://127.0.0.1:{stand_in_port}/webhooks/rest/webhook",
-            lambda c: {"sender": c, "message": "chào bạn"},
-            None,
-        ),
-        "web_chat": (
-            f"http://127.0.0.1:{port}/api/v1/chat",
-            lambda c: {"text": "chào bạn", "session_id": hashlib.md5(c.encode()).hexdigest()},
-            None,
-        ),
-        "host_api": (
-            f"http://127.0.0.1:{port}/api/v1/host/messages",
-            lambda c: {"citizen_id": c, "text": "chào bạn"},
-            {"X-API-Key": host_key},
-        ),
-    }
+    paths = public_paths(
+        f"http://127.0.0.1:{stand_in_port}/webhooks/rest/webhook",
+        f"http://127.0.0.1:{port}",
+        host_key,
+    )
     taken: dict[str, list[float]] = {name: [] for name in paths}
     cpu = {name: 0.0 for name in paths}
     try:
-        async with httpx.AsyncClient(timeout=60) as client:
-            for round_ in range(4):  # round 0 warms up
-                for name in paths if round_ % 2 else reversed(paths):
-                    url, body, headers = paths[name]
-                    before = cpu_seconds(pid)
-                    for k in range(n // 3):
-                        started = time.perf_counter()
-                        response = await client.post(
-                            url, json=body(f"own-{round_}-{k // 4}"), headers=headers
-                        )
-                        response.raise_for_status()
-                        if round_:
-                            taken[name].append(time.perf_counter() - started)
-                    if round_:
-                        cpu[name] += cpu_seconds(pid) - before
+        for round_ in range(4):  # round 0 warms up
+            for name in paths if round_ % 2 else reversed(paths):
+                url, body, headers = paths[name]
+                before = cpu_seconds(pid)
+                latencies, _ = await load(
+                    url, body, 1, n // 3, f"own-{round_}", headers, texts=["chào bạn"]
+                )
+                if round_:
+                    taken[name] += [t for _, t in latencies]
+                    cpu[name] += cpu_seconds(pid) - before
     finally:
         await runner.cleanup()
-    direct = statistics.median(taken["stand_in"]) * 1000
+    direct = statistics.median(taken["rasa_rest"]) * 1000
     result = {"stand_in_p50_ms": direct}
     for name in ("web_chat", "host_api"):
         p50 = statistics.median(taken[name]) * 1000
@@ -273,19 +280,7 @@ def main() -> int:
         rest = f"http://127.0.0.1:{ports['rasa_port']}/webhooks/rest/webhook"
         with make_sessionmaker(make_engine(settings.database_url))() as session:
             host_key = create_host(session, name="Bench host", slug="bench").api_key
-        paths = {
-            "rasa_rest": (rest, lambda c, t: {"sender": f"rest-{c}", "message": t}, None),
-            "web_chat": (
-                f"{service}/api/v1/chat",
-                lambda c, t: {"text": t, "session_id": hashlib.md5(c.encode()).hexdigest()},
-                None,
-            ),
-            "host_api": (
-                f"{service}/api/v1/host/messages",
-                lambda c, t: {"citizen_id": c, "text": t},
-                {"X-API-Key": host_key},
-            ),
-        }
+        paths = public_paths(rest, service, host_key)
         for concurrency in args.concurrency:
             # The same conversations on every path. Each path is warmed up, then measured in
             # ROUNDS rounds whose order alternates, so a drift of the machine hits all alike.
