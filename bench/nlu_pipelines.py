@@ -50,8 +50,6 @@ TEST_SETS = {
         "out_of_scope": "bench/nlu_tuning/out_of_scope.yml",
     },
 }
-TEST_FILES = TEST_SETS["heldout"]
-SHOW_ERRORS = False
 
 
 CONFIG = ROOT / "config.yml"
@@ -106,10 +104,10 @@ def variants() -> dict[str, dict]:
     }
 
 
-def load_tests(training_texts: set[str]) -> tuple[dict[str, list], int]:
+def load_tests(files: dict[str, str], training_texts: set[str]) -> tuple[dict[str, list], int]:
     subsets: dict[str, list] = {}
     overlap = 0
-    for subset, path in TEST_FILES.items():
+    for subset, path in files.items():
         examples = []
         for message in load_data(str(ROOT / path)).intent_examples:
             if fold(message.get("text")).strip() in training_texts:
@@ -142,7 +140,11 @@ def fallback_threshold(config: dict) -> float:
 
 
 async def evaluate(
-    model_path: str, subsets: dict[str, list], threshold: float = FALLBACK_THRESHOLD
+    model_path: str,
+    subsets: dict[str, list],
+    threshold: float = FALLBACK_THRESHOLD,
+    *,
+    show_errors: bool = False,
 ) -> dict:
     agent = Agent.load(model_path)
     result: dict = {
@@ -179,15 +181,15 @@ async def evaluate(
                 result["oos_total"] += 1
                 if predicted not in {"out_of_scope", "nlu_fallback"} and confidence >= threshold:
                     result["oos_leaks"] += 1
-                    if SHOW_ERRORS:
+                    if show_errors:
                         print(f"   leak: {message.get('text')!r} → {predicted} {confidence:.2f}")
             else:
                 # An in-scope message the assistant would not act on but ask back about.
                 result["in_scope_total"] += 1
                 result["in_scope_fallbacks"] += predicted == "nlu_fallback"
-                if SHOW_ERRORS and predicted == "nlu_fallback":
+                if show_errors and predicted == "nlu_fallback":
                     print(f"   asks back: {message.get('text')!r} ({gold}; top {predicted_top})")
-            if SHOW_ERRORS and predicted_top != gold and predicted != "nlu_fallback":
+            if show_errors and predicted_top != gold and predicted != "nlu_fallback":
                 print(
                     f"   wrong: {message.get('text')!r} {gold} → {predicted_top} {confidence:.2f}"
                 )
@@ -326,18 +328,18 @@ def main() -> int:
         help="tuning: bench/nlu_tuning, with the misclassified texts printed",
     )
     args = parser.parse_args()
-    global CONFIG, TEST_FILES, SHOW_ERRORS
+    global CONFIG
     if args.config:
         CONFIG = Path(args.config)
-    TEST_FILES = TEST_SETS[args.test_set]
-    SHOW_ERRORS = args.test_set == "tuning"
+    # Only the tuning set's mistakes are printed, never the held-out set's.
+    show_errors = args.test_set == "tuning"
     if args.out is None:
         name = "nlu.md" if args.test_set == "heldout" else f"nlu-{args.test_set}.md"
         args.out = str(ROOT / "docs" / "benchmarks" / name)
     seeds = list(range(1, args.seeds + 1))
     nlu = load_data(str(ROOT / "data" / "nlu"))
     training_texts = {fold(m.get("text")).strip() for m in nlu.intent_examples}
-    subsets, overlap = load_tests(training_texts)
+    subsets, overlap = load_tests(TEST_SETS[args.test_set], training_texts)
     all_variants = variants()
     chosen_names = args.variants or list(all_variants)
     runs: dict[str, list[dict]] = {}
@@ -358,7 +360,7 @@ def main() -> int:
                 )
                 train_s = time.perf_counter() - started
                 threshold = fallback_threshold(all_variants[name])
-                result = asyncio.run(evaluate(model, subsets, threshold))
+                result = asyncio.run(evaluate(model, subsets, threshold, show_errors=show_errors))
                 result["train_s"] = train_s
                 runs.setdefault(name, []).append(result)
                 acc = sum(s["correct"] for s in result["subsets"].values()) / sum(
