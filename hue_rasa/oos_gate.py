@@ -34,10 +34,6 @@ from vitext import fold
 MODEL_FILE = "out_of_scope_gate.joblib"
 
 
-def _prepare(text: str) -> str:
-    return fold(text).lower()
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class OutOfScopeGate(GraphComponent, IntentClassifier):
     @staticmethod
@@ -79,7 +75,7 @@ class OutOfScopeGate(GraphComponent, IntentClassifier):
             ),
             LogisticRegression(C=self._config["C"], max_iter=2000, class_weight="balanced"),
         )
-        self.model.fit([_prepare(m.get(TEXT) or "") for m in examples], labels)
+        self.model.fit([fold(m.get(TEXT) or "") for m in examples], labels)
         with self._model_storage.write_to(self._resource) as path:
             joblib.dump(self.model, path / MODEL_FILE)
         return self._resource
@@ -103,7 +99,7 @@ class OutOfScopeGate(GraphComponent, IntentClassifier):
     def out_of_scope_probability(self, texts: List[str]) -> List[float]:
         if self.model is None:
             return [0.0] * len(texts)
-        return [float(p) for p in self.model.predict_proba([_prepare(t) for t in texts])[:, 1]]
+        return [float(p) for p in self.model.predict_proba([fold(t) for t in texts])[:, 1]]
 
     def process(self, messages: List[Message]) -> List[Message]:
         oos = self._config["intent"]
