@@ -1,0 +1,57 @@
+"""The NLU training data is written the way citizens write (issue #2's data requirements)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.loading import load_data
+
+from tests.engine.conftest import ROOT
+from vitext import fold
+from vitext.lexicon import ABBREVIATIONS
+from vitext.normalize import strip_accents
+
+# Words of Huế speech that standard Vietnamese writes otherwise (răng = sao, rứa = vậy,
+# mô = đâu, tê = kia, ni = này, chừ = bây giờ, mạ/mệ = mẹ/bà, o = cô...).
+DIALECT = {"răng", "rứa", "mô", "tê", "ni", "chi", "hỉ", "nờ", "ri", "chừ", "mạ", "mệ", "o", "nớ"}
+
+
+def _examples() -> dict[str, list[str]]:
+    by_intent: dict[str, list[str]] = {}
+    for message in load_data(str(ROOT / "data" / "nlu")).intent_examples:
+        by_intent.setdefault(message.get("intent"), []).append(message.get("text"))
+    return by_intent
+
+
+EXAMPLES = _examples()
+INTENTS = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"]
+
+
+def _informal(text: str) -> bool:
+    """Typed without diacritics, or with an abbreviation or teencode."""
+    words = re.findall(r"\w+", fold(text))
+    return strip_accents(text) == text or any(word in ABBREVIATIONS for word in words)
+
+
+def test_every_intent_of_the_domain_has_examples() -> None:
+    assert sorted(EXAMPLES) == sorted(INTENTS)
+
+
+@pytest.mark.parametrize("intent", sorted(EXAMPLES))
+def test_each_intent_has_40_examples_a_third_informal_and_some_in_hue_speech(intent) -> None:
+    texts = EXAMPLES[intent]
+    assert len(texts) >= 40
+    assert sum(map(_informal, texts)) >= len(texts) / 3
+    in_dialect = [t for t in texts if set(re.findall(r"\w+", t.lower())) & DIALECT]
+    assert len(in_dialect) >= 5
+
+
+def test_no_example_is_repeated_within_an_intent() -> None:
+    repeated = {
+        intent: [text for text, n in Counter(map(fold, texts)).items() if n > 1]
+        for intent, texts in EXAMPLES.items()
+    }
+    assert {intent: texts for intent, texts in repeated.items() if texts} == {}
