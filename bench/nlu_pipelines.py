@@ -150,6 +150,7 @@ async def evaluate(
     result: dict = {
         "subsets": {},
         "oos_leaks": 0,
+        "oos_leaks_into": {},
         "oos_total": 0,
         "in_scope_fallbacks": 0,
         "in_scope_total": 0,
@@ -181,6 +182,8 @@ async def evaluate(
                 result["oos_total"] += 1
                 if predicted not in {"out_of_scope", "nlu_fallback"} and confidence >= threshold:
                     result["oos_leaks"] += 1
+                    into = result["oos_leaks_into"]
+                    into[predicted] = into.get(predicted, 0) + 1
                     if show_errors:
                         print(f"   leak: {message.get('text')!r} → {predicted} {confidence:.2f}")
             else:
@@ -212,6 +215,15 @@ def f1(stats: dict) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
+def _summed(results: list[dict], key: str) -> dict[str, int]:
+    """Counts per label over seeds (confusions, or the intents out-of-scope messages leak into)."""
+    return {k: sum(r[key].get(k, 0) for r in results) for r in results for k in r[key]}
+
+
+def _most_frequent(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: -kv[1])
+
+
 def summarise(runs: dict[str, list[dict]]) -> dict:
     summary = {}
     for name, results in runs.items():
@@ -229,6 +241,7 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
             "overall_sd": statistics.pstdev(overall),
             "subset_mean": {n: statistics.mean(acc([n], r) for r in results) for n in names},
             "oos_leaks": [r["oos_leaks"] for r in results],
+            "oos_leaks_into": _summed(results, "oos_leaks_into"),
             "oos_total": results[0]["oos_total"],
             "threshold": results[0]["threshold"],
             "in_scope_fallback": statistics.mean(
@@ -242,14 +255,7 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
             },
             "train_s_mean": statistics.mean(r["train_s"] for r in results),
             "parse_ms_p50": statistics.mean(r["parse_ms_p50"] for r in results),
-            "top_confusions": sorted(
-                {
-                    k: sum(r["confusions"].get(k, 0) for r in results)
-                    for r in results
-                    for k in r["confusions"]
-                }.items(),
-                key=lambda kv: -kv[1],
-            )[:8],
+            "top_confusions": _most_frequent(_summed(results, "confusions"))[:8],
         }
     return summary
 
@@ -302,6 +308,10 @@ def write_report(
     lines += ["", "Most frequent confusions (gold → predicted, summed over seeds):", ""]
     for name, s in summary.items():
         lines.append(f"- **{name}**: " + "; ".join(f"{k} ({v})" for k, v in s["top_confusions"]))
+    lines += ["", "Out-of-scope leaks by the intent they were taken for (summed over seeds):", ""]
+    for name, s in summary.items():
+        into = _most_frequent(s["oos_leaks_into"])
+        lines.append(f"- **{name}**: " + ("; ".join(f"{k} ({v})" for k, v in into) or "none"))
     lines += [
         "",
         "Variants: `rasa_default` = Rasa's default pipeline (whitespace tokens, word + char n-gram "
