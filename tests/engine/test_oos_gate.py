@@ -1,4 +1,4 @@
-"""The out-of-scope gate overrules an in-scope intent only when it is sure, and persists."""
+"""The out-of-scope gate mixes its probability into DIET's ranking, and persists."""
 
 from __future__ import annotations
 
@@ -34,12 +34,43 @@ def parsed(text: str, intent: str, confidence: float = 0.99) -> Message:
     return message
 
 
-def test_a_cooking_question_taken_for_a_procedure_is_overruled(gate) -> None:
+FALLBACK_THRESHOLD = 0.6  # config.yml's FallbackClassifier
+
+
+def test_a_cooking_question_taken_for_a_procedure_is_answered_as_out_of_scope(gate) -> None:
     [message] = gate.process([parsed("nấu chè bột lọc mất bao lâu thì chín", "ask_procedure_time")])
     assert message.get(INTENT)["name"] == "out_of_scope"
-    assert message.get(INTENT)["confidence"] >= 0.7
+    assert message.get(INTENT)["confidence"] >= FALLBACK_THRESHOLD
     ranking = message.get(INTENT_RANKING_KEY)
     assert [r["name"] for r in ranking] == ["out_of_scope", "ask_procedure_time"]
+    assert ranking[1]["confidence"] < FALLBACK_THRESHOLD
+
+
+def test_the_mixed_ranking_is_still_a_distribution(gate) -> None:
+    """In scope and this intent: DIET's confidence × (1 − p); out of scope gets the rest.
+
+    So at p = 0.5 neither a sure in-scope guess (0.99 → 0.495) nor out of scope (0.505) reaches
+    the fallback threshold, and the assistant asks back with its guesses.
+    """
+    message = parsed("giá vàng hôm ni bao nhiêu", "ask_procedure_fee", confidence=0.7)
+    message.set(
+        INTENT_RANKING_KEY,
+        [
+            {"name": "ask_procedure_fee", "confidence": 0.7},
+            {"name": "ask_procedure_time", "confidence": 0.2},
+            {"name": "out_of_scope", "confidence": 0.1},
+        ],
+    )
+    [p] = gate.out_of_scope_probability([message.get(TEXT)])
+    [message] = gate.process([message])
+    confidences = {r["name"]: r["confidence"] for r in message.get(INTENT_RANKING_KEY)}
+    assert confidences["ask_procedure_fee"] == pytest.approx(0.7 * (1 - p))
+    assert confidences["ask_procedure_time"] == pytest.approx(0.2 * (1 - p))
+    assert confidences["out_of_scope"] == pytest.approx(0.1 + 0.9 * p)
+    assert sum(confidences.values()) == pytest.approx(1.0)
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert ranking == sorted(ranking, key=lambda r: -r["confidence"])
+    assert message.get(INTENT) == ranking[0]
 
 
 @pytest.mark.parametrize(
@@ -55,6 +86,7 @@ def test_a_cooking_question_taken_for_a_procedure_is_overruled(gate) -> None:
 def test_in_scope_messages_keep_their_intent(gate, text, intent) -> None:
     [message] = gate.process([parsed(text, intent)])
     assert message.get(INTENT)["name"] == intent
+    assert message.get(INTENT)["confidence"] >= 0.9
 
 
 def test_survives_persist_and_load(gate, model_storage, resource) -> None:
@@ -72,5 +104,8 @@ def test_without_out_of_scope_examples_it_changes_nothing(model_storage, resourc
     data = TrainingData([Message({TEXT: "chào", INTENT: "greet"})])
     component = OutOfScopeGate.create({}, model_storage, resource, None)
     component.train(data)
-    [message] = component.process([parsed("giá vàng hôm ni bao nhiêu", "greet")])
-    assert message.get(INTENT)["name"] == "greet"
+    before = parsed("giá vàng hôm ni bao nhiêu", "greet")
+    ranking = list(before.get(INTENT_RANKING_KEY))
+    [message] = component.process([before])
+    assert message.get(INTENT) == {"name": "greet", "confidence": 0.99}
+    assert message.get(INTENT_RANKING_KEY) == ranking
