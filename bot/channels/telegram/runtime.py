@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, MenuButtonWebApp, WebAppInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.telegram.handlers import TelegramChannel
@@ -38,6 +38,8 @@ COMMANDS = [
     BotCommand(command="help", description="Trợ lý giúp được gì"),
     BotCommand(command="status", description="Tra cứu tình trạng phản ánh"),
 ]
+MINIAPP_PATH = "/app/"
+MENU_BUTTON_TEXT = "Mở trợ lý"
 
 
 class TelegramNotConfiguredError(RuntimeError):
@@ -93,6 +95,27 @@ def webhook_url(settings: Settings) -> str:
     return settings.public_base_url.rstrip("/") + WEBHOOK_PATH
 
 
+def miniapp_url(settings: Settings) -> str | None:
+    """The mini-app's address for Telegram's menu button; Telegram opens only https pages."""
+    if not settings.public_base_url.startswith("https://"):
+        return None
+    return settings.public_base_url.rstrip("/") + MINIAPP_PATH
+
+
+async def register_menu(bot: Bot, settings: Settings) -> None:
+    """The bot's commands, and a menu button opening the mini-app when it is served on https.
+
+    Opened from the button, the mini-app signs the citizen in with Telegram's initData: the
+    same conversation, reports and notices as in the chat (docs/integration/host-app.md).
+    """
+    await bot.set_my_commands(COMMANDS)
+    url = miniapp_url(settings)
+    if url is not None:
+        await bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp(text=MENU_BUTTON_TEXT, web_app=WebAppInfo(url=url))
+        )
+
+
 async def register_webhook(bot: Bot, settings: Settings) -> str:
     """Point Telegram at PUBLIC_BASE_URL/telegram/webhook with the secret; returns the URL."""
     if settings.telegram_webhook_secret is None:
@@ -104,7 +127,7 @@ async def register_webhook(bot: Bot, settings: Settings) -> str:
         )
     url = webhook_url(settings)
     await bot.set_webhook(url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-    await bot.set_my_commands(COMMANDS)
+    await register_menu(bot, settings)
     return url
 
 
@@ -143,15 +166,21 @@ async def polling(
             async with open_telegram(settings, make_sessionmaker(engine), rasa) as telegram:
                 if telegram is None:
                     raise TelegramNotConfiguredError("TELEGRAM_BOT_TOKEN is not set")
-                await _poll(telegram, stop=stop, handle_signals=handle_signals)
+                await _poll(telegram, settings, stop=stop, handle_signals=handle_signals)
     finally:
         engine.dispose()
 
 
-async def _poll(telegram: TelegramBot, *, stop: asyncio.Event | None, handle_signals: bool) -> None:
+async def _poll(
+    telegram: TelegramBot,
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None,
+    handle_signals: bool,
+) -> None:
     bot, dispatcher = telegram.bot, telegram.dispatcher
     await bot.delete_webhook(drop_pending_updates=False)
-    await bot.set_my_commands(COMMANDS)
+    await register_menu(bot, settings)
     started = asyncio.Event()
 
     async def on_startup() -> None:

@@ -30,6 +30,7 @@ JSON_FIELDS = {
     "reply_markup",
     "allowed_updates",
     "commands",
+    "menu_button",
     "entities",
     "link_preview_options",
     "reply_parameters",
@@ -185,6 +186,9 @@ class FakeTelegram:
         return True
 
     async def _api_setmycommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_setchatmenubutton(self, params: dict[str, Any]) -> Any:
         return True
 
     async def _api_getfile(self, params: dict[str, Any]) -> Any:

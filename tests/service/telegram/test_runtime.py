@@ -54,6 +54,8 @@ def test_long_polling_answers_and_stops_cleanly(
         "cảm ơn",
     ]
     assert fake_telegram.called("deleteWebhook")  # getUpdates only works without a webhook
+    (menu,) = fake_telegram.called("setChatMenuButton")
+    assert menu["menu_button"]["web_app"] == {"url": "https://hue-s.example/app/"}
     polls = fake_telegram.called("getUpdates")
     assert polls[0]["timeout"] == "30"
     assert polls[-1]["allowed_updates"] == ALLOWED_UPDATES
@@ -78,6 +80,22 @@ def test_set_webhook_registers_the_public_url_with_the_secret(
     (commands,) = fake_telegram.called("setMyCommands")
     assert [c["command"] for c in commands["commands"]] == [c.command for c in COMMANDS]
     assert "https://hue-s.example/telegram/webhook" in capsys.readouterr().out
+    (menu,) = fake_telegram.called("setChatMenuButton")
+    assert menu["menu_button"] == {
+        "type": "web_app",
+        "text": "Mở trợ lý",
+        "web_app": {"url": "https://hue-s.example/app/"},
+    }
+
+
+def test_without_https_no_menu_button_opens_the_mini_app(
+    tg_settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    """Telegram opens only https pages in a Mini App: a plain-http address gets no button."""
+    settings = tg_settings.model_copy(update={"public_base_url": "http://127.0.0.1:8000"})
+    assert set_webhook(settings) == 0
+    assert fake_telegram.called("setMyCommands")
+    assert fake_telegram.called("setChatMenuButton") == []
 
 
 @pytest.mark.parametrize("secret", [None, "có dấu không được"])
