@@ -35,9 +35,13 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("naive datetime given; use timezone-aware UTC times")
-        return value
+        # SQLite keeps the wall-clock time and drops the offset: a deadline at 17:00 in Huế
+        # (+07:00) would read back as 17:00 UTC. Stored in UTC, it reads back as it was.
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
         if value is not None and value.tzinfo is None:

@@ -60,9 +60,11 @@ def test_a_report_is_stored_routed_and_given_a_code_and_deadline(session, databa
         (None, State.RECEIVED, Actor.CITIZEN),
         (State.RECEIVED, State.ASSIGNED, Actor.SYSTEM),
     ]
-    # Committed: another connection sees it.
+    # Committed: another connection sees it, with the deadline at the same instant (SQLite
+    # once dropped the +07:00 offset and read 17:00 in Huế back as 17:00 UTC).
     with make_sessionmaker(make_engine(database_url))() as other:
         assert other.scalars(select(Report.code)).one() == report.code
+        assert other.scalars(select(Report.deadline_at)).one() == report.deadline_at
 
 
 def test_a_report_about_danger_is_urgent_with_a_shorter_deadline(session):
