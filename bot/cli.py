@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import ROOT, Environment, get_settings
 
+OVERDUE_SWEEP_SECONDS = 60.0  # how often the outbox worker looks for reports past deadline
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -214,13 +216,15 @@ def prune_media(days: float) -> int:
 
 
 def run_outbox(once: bool = False) -> int:
-    """Deliver due notifications every few seconds (Ctrl-C to stop)."""
+    """Deliver due notifications every few seconds, and announce reports that went past their
+    deadline about once a minute (Ctrl-C to stop)."""
     import time
 
     from bot.channels.host.push import HostWebhookSender
     from bot.outbox.models import Channel
     from bot.outbox.senders import EmailSender, Sender, TelegramSender, WebhookSender
     from bot.outbox.worker import deliver_due
+    from bot.reports.overdue import remind_overdue
 
     settings = get_settings()
     senders: dict[Channel, Sender] = {
@@ -240,8 +244,14 @@ def run_outbox(once: bool = False) -> int:
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
         )
     factory = _factory()
+    last_sweep = -OVERDUE_SWEEP_SECONDS
     try:
         while True:
+            if time.monotonic() - last_sweep >= OVERDUE_SWEEP_SECONDS:
+                last_sweep = time.monotonic()
+                late = remind_overdue(factory)
+                if late:
+                    print(f"overdue: {', '.join(late)}", flush=True)
             counts = deliver_due(factory, senders)
             if any(counts.values()):
                 print(f"outbox: {counts}", flush=True)

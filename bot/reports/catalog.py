@@ -372,6 +372,10 @@ class ReportCatalog:
         if self.fallback[0] not in self.agencies:
             raise ValueError("the fallback agency is unknown")
 
+    def operations_centres(self) -> list[Agency]:
+        """The agencies that triage and follow up on reports (told when one is late)."""
+        return [a for a in self.agencies.values() if a.kind == "operations_centre"]
+
     # -- routing -----------------------------------------------------------------------
 
     def route(self, category: str | None, commune: str | None) -> Route:

@@ -17,6 +17,7 @@ class Report(Base):
         Index("ix_reports_open_by_category", "category", "commune", "state"),
         Index("ix_reports_reporter", "reporter_id", "created_at"),
         Index("ix_reports_agency_state", "agency_code", "state"),
+        Index("ix_reports_deadline", "deadline_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +35,9 @@ class Report(Base):
     routing_reason: Mapped[str | None] = mapped_column(Text)
     routing_rule: Mapped[str | None] = mapped_column(String(20))
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the agency and the operations centre were last told the report is past its
+    # deadline (bot/reports/overdue.py); before the deadline (it was extended): not yet told.
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Who reported: the gateway's sender id ("web:…", "telegram:…"). Never shown to agencies.
     reporter_id: Mapped[str] = mapped_column(String(200))
     reporter_channel: Mapped[str] = mapped_column(String(40))

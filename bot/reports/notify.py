@@ -10,6 +10,9 @@ about it are stored together or not at all; the outbox worker delivers them with
   app get a signed notice on the host's webhook (the host shows it in its app); guest web chat
   sessions read their reports' state in the chat and the mini-app's report list (an anonymous
   web page has no push channel).
+- When a report passes its deadline unresolved, "report.overdue" goes once per deadline to
+  the agency, the operations centre and the citizens (`notify_overdue`, sent by the sweep in
+  bot/reports/overdue.py).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot.outbox.models import Channel
 from bot.outbox.worker import enqueue
 from bot.reports.calendar import LOCAL
-from bot.reports.catalog import ReportCatalog
+from bot.reports.catalog import Agency, ReportCatalog
 from bot.reports.lifecycle import STATE_LABELS, State
 from bot.reports.models import Report, ReportFollower
 
@@ -62,6 +65,13 @@ def notify_agency(session: Session, report: Report, catalog: ReportCatalog) -> i
         "deadline_at": report.deadline_at.isoformat() if report.deadline_at else None,
         "text": "\n".join(lines),
     }
+    return _to_agency(session, agency, body, f"Phản ánh mới {report.code}", report)
+
+
+def _to_agency(
+    session: Session, agency: Agency, body: dict[str, Any], subject: str, report: Report
+) -> int:
+    """Queue ``body`` on every contact the agency has configured; returns how many."""
     targets = (
         (Channel.WEBHOOK, agency.webhook_url),
         (Channel.EMAIL, agency.email),
@@ -70,10 +80,49 @@ def notify_agency(session: Session, report: Report, catalog: ReportCatalog) -> i
     queued = 0
     for channel, target in targets:
         if target:
-            subject = f"Phản ánh mới {report.code}"
             enqueue(session, channel, target, body, subject=subject, report_id=report.id)
             queued += 1
     return queued
+
+
+def notify_overdue(session: Session, report: Report, catalog: ReportCatalog) -> int:
+    """Queue the past-deadline notice: the agency holding the report, the operations centre
+    (which follows up on late reports), and the reporter and followers."""
+    if report.agency_code is None:
+        return 0
+    agency = catalog.agencies[report.agency_code]
+    due = deadline_label(report)
+    lines = [
+        f"Phản ánh {report.code} đã quá hạn xử lý (hạn {due}).",
+        f"Đơn vị đang xử lý: {agency.name}.",
+        f"Trạng thái: {STATE_LABELS[report.state]}.",
+        f"Nội dung: {report.description}",
+        "Đề nghị đơn vị xử lý, hoặc gia hạn kèm lý do.",
+    ]
+    body: dict[str, Any] = {
+        "event": "report.overdue",
+        "code": report.code,
+        "agency": agency.code,
+        "state": report.state.value,
+        "deadline_at": report.deadline_at.isoformat() if report.deadline_at else None,
+        "text": "\n".join(lines),
+    }
+    subject = f"Phản ánh quá hạn {report.code}"
+    queued = 0
+    for receiver in dict.fromkeys([agency, *catalog.operations_centres()]):
+        queued += _to_agency(session, receiver, body, subject, report)
+    citizens = {
+        "event": "report.overdue",
+        "code": report.code,
+        "state": report.state.value,
+        "state_label": STATE_LABELS[report.state],
+        "text": (
+            f"Phản ánh {report.code} của bạn đã quá hạn xử lý (hạn {due}). "
+            f"Hệ thống đã nhắc {agency.name} và báo trung tâm điều hành theo dõi; "
+            "bạn sẽ được báo ngay khi có kết quả."
+        ),
+    }
+    return queued + _to_citizens(session, report, citizens)
 
 
 def citizen_target(sender_id: str) -> tuple[Channel, str] | None:
@@ -107,9 +156,6 @@ def citizen_text(report: Report) -> str:
 
 def notify_citizens(session: Session, report: Report) -> int:
     """Queue the state-change notice for the reporter and every follower who can be reached."""
-    followers = session.scalars(
-        select(ReportFollower.follower_id).where(ReportFollower.report_id == report.id)
-    ).all()
     body = {
         "event": "report.updated",
         "code": report.code,
@@ -117,6 +163,14 @@ def notify_citizens(session: Session, report: Report) -> int:
         "state_label": STATE_LABELS[report.state],
         "text": citizen_text(report),
     }
+    return _to_citizens(session, report, body)
+
+
+def _to_citizens(session: Session, report: Report, body: dict[str, Any]) -> int:
+    """Queue ``body`` for the reporter and every follower who can be reached outside the chat."""
+    followers = session.scalars(
+        select(ReportFollower.follower_id).where(ReportFollower.report_id == report.id)
+    ).all()
     queued = 0
     for sender_id in dict.fromkeys([report.reporter_id, *followers]):
         target = citizen_target(sender_id)

@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from bot.db import utcnow
 from bot.errors import ApiError
 from bot.reports.lifecycle import STATE_LABELS
 from bot.reports.models import Report
+from bot.reports.overdue import overdue
 from bot.reports.service import report_by_code
 from bot.staff.models import Role
 from bot.staff.security import StaffIdentity
@@ -51,6 +53,7 @@ def report_view(report: Report, identity: StaffIdentity) -> dict[str, Any]:
         "agency_code": report.agency_code,
         "routing_reason": report.routing_reason,
         "deadline_at": report.deadline_at.isoformat() if report.deadline_at else None,
+        "overdue": overdue(report, utcnow()),
         "created_at": report.created_at.isoformat(),
     }
     if identity.role is Role.OPERATOR:

@@ -21,6 +21,7 @@ from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import default_catalog
 from bot.reports.lifecycle import Actor, State, TransitionError
 from bot.reports.models import Report
+from bot.reports.overdue import is_overdue
 from bot.reports.service import change_state, report_by_code
 from bot.staff.access import report_view, visible_report, visible_reports
 from bot.staff.models import Role, StaffUser
@@ -101,11 +102,18 @@ def list_reports(
     identity: IdentityDep,
     factory: SessionFactoryDep,
     state: State | None = None,
+    overdue: Annotated[
+        bool, Query(description="only open reports past their deadline, the most late first")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:
-    query = visible_reports(identity).order_by(Report.created_at.desc()).limit(limit)
+    query = visible_reports(identity).limit(limit)
     if state is not None:
         query = query.where(Report.state == state)
+    if overdue:
+        query = query.where(is_overdue(utcnow())).order_by(Report.deadline_at, Report.id)
+    else:
+        query = query.order_by(Report.created_at.desc())
     with factory() as session:
         return [report_view(r, identity) for r in session.scalars(query)]
 
