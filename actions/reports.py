@@ -719,7 +719,8 @@ def _status_text(report: dict[str, Any]) -> str:
     if report.get("agency_name"):
         lines.append(f"Đơn vị xử lý: {report['agency_name']}.")
     if report.get("open") and report.get("deadline_label"):
-        lines.append(f"Hạn xử lý: {report['deadline_label']}.")
+        late = " (đã quá hạn)" if report.get("overdue") else ""
+        lines.append(f"Hạn xử lý: {report['deadline_label']}{late}.")
     if report.get("latest_reply"):
         lines.append(f"Trả lời gần nhất: {report['latest_reply']}")
     if report.get("rating"):

@@ -25,6 +25,7 @@ from bot.reports.catalog import ReportCatalog, default_catalog
 from bot.reports.lifecycle import OPEN_STATES, STATE_LABELS, Actor, State, TransitionError
 from bot.reports.models import Report
 from bot.reports.notify import deadline_label
+from bot.reports.overdue import overdue
 from bot.reports.places import commune_in
 from bot.reports.service import (
     ReportDraft,
@@ -129,6 +130,7 @@ def report_summary(report: Report, catalog: ReportCatalog) -> dict[str, Any]:
         "updated_at": report.updated_at.isoformat(),
         "deadline_at": report.deadline_at.isoformat() if report.deadline_at else None,
         "deadline_label": deadline_label(report),
+        "overdue": overdue(report, utcnow()),
         "latest_reply": latest.message if latest else None,
         "rating": report.rating,
     }

@@ -85,11 +85,11 @@ def _to_agency(
     return queued
 
 
-def notify_overdue(session: Session, report: Report, catalog: ReportCatalog) -> int:
+def notify_overdue(session: Session, report: Report, catalog: ReportCatalog) -> None:
     """Queue the past-deadline notice: the agency holding the report, the operations centre
     (which follows up on late reports), and the reporter and followers."""
     if report.agency_code is None:
-        return 0
+        return
     agency = catalog.agencies[report.agency_code]
     due = deadline_label(report)
     lines = [
@@ -108,21 +108,21 @@ def notify_overdue(session: Session, report: Report, catalog: ReportCatalog) -> 
         "text": "\n".join(lines),
     }
     subject = f"Phản ánh quá hạn {report.code}"
-    queued = 0
+    reminded = []  # only those that can actually be reached are named to the citizen
     for receiver in dict.fromkeys([agency, *catalog.operations_centres()]):
-        queued += _to_agency(session, receiver, body, subject, report)
+        if _to_agency(session, receiver, body, subject, report):
+            reminded.append(receiver.name)
+    text = f"Phản ánh {report.code} của bạn đã quá hạn xử lý (hạn {due})."
+    if reminded:
+        text += f" Hệ thống đã nhắc {' và '.join(reminded)}."
     citizens = {
         "event": "report.overdue",
         "code": report.code,
         "state": report.state.value,
         "state_label": STATE_LABELS[report.state],
-        "text": (
-            f"Phản ánh {report.code} của bạn đã quá hạn xử lý (hạn {due}). "
-            f"Hệ thống đã nhắc {agency.name} và báo trung tâm điều hành theo dõi; "
-            "bạn sẽ được báo ngay khi có kết quả."
-        ),
+        "text": text + " Bạn sẽ được báo ngay khi có kết quả.",
     }
-    return queued + _to_citizens(session, report, citizens)
+    _to_citizens(session, report, citizens)
 
 
 def citizen_target(sender_id: str) -> tuple[Channel, str] | None:

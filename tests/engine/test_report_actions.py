@@ -33,6 +33,10 @@ PREVIEW = {
     "commune": "Thuận Hóa",
     "duplicates": [],
 }
+LATE = {"code": "PA-2026-000077", "state": "in_progress", "state_label": "đang xử lý",
+        "open": True, "category_name": "Chiếu sáng công cộng",
+        "agency_name": "Ủy ban nhân dân phường Thuận Hóa",
+        "deadline_label": "17:00 ngày 26/11/2026", "overdue": True}  # fmt: skip
 FILED = {"code": "PA-2026-000042", "agency_name": "Ủy ban nhân dân phường Thuận Hóa",
          "deadline_label": "17:00 ngày 02/12/2026", "state": "assigned"}  # fmt: skip
 
@@ -77,6 +81,8 @@ class InternalApi:
             return 200, PREVIEW
         if method == "POST" and path == "/api/v1/internal/reports":
             return 201, FILED
+        if path.startswith("/api/v1/internal/reports/PA-2026-000077"):
+            return 200, LATE
         if path.startswith("/api/v1/internal/reports/PA-2026-999999"):
             message = "Mình không tìm thấy phản ánh PA-2026-999999 trong các phản ánh bạn đã gửi."
             return 404, {"error": {"code": "report_not_found", "message": message}}
@@ -220,6 +226,18 @@ async def test_someone_elses_report_is_not_shown(api) -> None:
     )
     await ActionCheckReportStatus(ServiceClient(api.url)).run(dispatcher, asked, {})
     assert dispatcher.messages[0]["text"].startswith("Mình không tìm thấy phản ánh PA-2026-999999")
+
+
+@pytest.mark.asyncio
+async def test_a_late_report_says_so_next_to_its_deadline(api) -> None:
+    dispatcher = CollectingDispatcher()
+    asked = tracker(
+        "PA-2026-000077 sao chưa xử lý",
+        "check_report_status",
+        entities=[{"entity": "report_code", "value": "PA-2026-000077"}],
+    )
+    await ActionCheckReportStatus(ServiceClient(api.url)).run(dispatcher, asked, {})
+    assert "Hạn xử lý: 17:00 ngày 26/11/2026 (đã quá hạn)." in dispatcher.messages[0]["text"]
 
 
 @pytest.mark.asyncio

@@ -81,12 +81,28 @@ def test_a_late_report_is_announced_once_to_agency_operations_centre_and_citizen
     assert staff_text.startswith(f"Phản ánh {code} đã quá hạn xử lý (hạn 17:00 ngày 26/11/2026).")
     assert "Đơn vị đang xử lý: Ủy ban nhân dân phường Thuận Hóa." in staff_text
     assert "telegram:1001" not in str(sent[0].body)  # agencies never see who reported
-    assert sent[3].body["text"].startswith(f"Phản ánh {code} của bạn đã quá hạn xử lý")
+    assert sent[3].body["text"] == (
+        f"Phản ánh {code} của bạn đã quá hạn xử lý (hạn 17:00 ngày 26/11/2026). Hệ thống đã "
+        "nhắc Ủy ban nhân dân phường Thuận Hóa và Trung tâm Giám sát, điều hành đô thị thông "
+        "minh thành phố Huế. Bạn sẽ được báo ngay khi có kết quả."
+    )
 
     # Later sweeps, or a second worker, announce nothing more for this deadline.
     assert remind_overdue(factory, catalog=CATALOG, now=DEADLINE + 2 * MINUTE) == []
     assert remind_overdue(factory, catalog=CATALOG, now=DEADLINE + timedelta(days=3)) == []
     assert len(notices(factory)) == 4
+
+
+def test_the_citizen_is_not_told_of_reminders_no_one_could_receive(factory):
+    """The shipped catalog has no confirmed agency contacts yet: nobody is said to be reminded."""
+    code = submit(factory)
+    assert remind_overdue(factory, catalog=default_catalog(), now=DEADLINE + MINUTE) == [code]
+    [notice] = notices(factory)
+    assert (notice.channel, notice.target) == (Channel.TELEGRAM, "1001")
+    assert notice.body["text"] == (
+        f"Phản ánh {code} của bạn đã quá hạn xử lý (hạn 17:00 ngày 26/11/2026). "
+        "Bạn sẽ được báo ngay khi có kết quả."
+    )
 
 
 def test_an_extended_deadline_is_announced_again_only_when_it_passes_too(factory):
@@ -170,3 +186,16 @@ def test_the_outbox_worker_process_sweeps_for_late_reports(factory, database_url
         report = session.scalars(select(Report).where(Report.code == code)).one()
         assert report.overdue_notified_at is not None
         assert report.overdue_notified_at > report.deadline_at
+
+
+def test_the_citizen_reads_that_their_report_is_late(factory):
+    from bot.reports.internal_routes import report_summary
+
+    code = submit(factory)  # deadline 26/11/2026 17:00, long past
+    with factory() as session:
+        report = session.scalars(select(Report).where(Report.code == code)).one()
+        summary = report_summary(report, CATALOG)
+        assert (summary["open"], summary["overdue"]) == (True, True)
+        assert summary["deadline_label"] == "17:00 ngày 26/11/2026"
+        change_state(session, report, State.RESOLVED, Actor.AGENCY, message="Đã thay bóng đèn")
+        assert report_summary(report, CATALOG)["overdue"] is False
