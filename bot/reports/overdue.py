@@ -35,6 +35,7 @@ def is_overdue(now: datetime) -> ColumnElement[bool]:
 
 
 def overdue(report: Report, now: datetime) -> bool:
+    """`is_overdue` for a report in hand."""
     return (
         report.state in OPEN_STATES and report.deadline_at is not None and report.deadline_at < now
     )
@@ -68,8 +69,10 @@ def remind_overdue(
             .limit(SWEEP_BATCH)
             .with_for_update(skip_locked=True)
         ).all()
+        codes = []
         for report in reports:
             notify_overdue(session, report, catalog)
             report.overdue_notified_at = now
+            codes.append(str(report.code))
         session.commit()
-        return [r.code for r in reports if r.code]
+        return codes
