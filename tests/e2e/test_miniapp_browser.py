@@ -13,15 +13,18 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
 
 from bot.apiclients.models import create_host
 from bot.db import make_engine, make_sessionmaker
+from bot.reports.models import Report
 from bot.settings import ROOT
 from tests.service.media.images import phone_jpeg
 
@@ -168,6 +171,16 @@ def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, pages
     assert accessibility_violations(page) == []
     page.keyboard.press("Escape")
     expect(page.locator("#reports")).to_be_hidden()
+
+    # Once its deadline has passed, the list says the report is late.
+    factory = make_sessionmaker(make_engine(stack["settings"].database_url))
+    with factory() as session:
+        report = session.scalars(select(Report).where(Report.code == code.group(0))).one()
+        report.deadline_at = datetime.now(UTC) - timedelta(hours=1)
+        session.commit()
+    page.get_by_role("button", name="Phản ánh của tôi").click()
+    expect(page.locator("#report-list .card").first).to_contain_text("(đã quá hạn)")
+    page.keyboard.press("Escape")
 
     # A reload finds the conversation still there.
     page.reload()

@@ -317,7 +317,9 @@
       report.category_name && `Lĩnh vực: ${report.category_name}`,
       (report.address || report.commune) && `Địa điểm: ${report.address || report.commune}`,
       report.agency_name && `Đơn vị xử lý: ${report.agency_name}`,
-      report.open && report.deadline_label && `Hạn xử lý: ${report.deadline_label}`,
+      report.open &&
+        report.deadline_label &&
+        `Hạn xử lý: ${report.deadline_label}${report.overdue ? " (đã quá hạn)" : ""}`,
       report.latest_reply && `Trả lời của đơn vị: ${report.latest_reply}`,
     ];
     for (const line of lines.filter(Boolean)) {
