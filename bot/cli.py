@@ -215,6 +215,21 @@ def prune_media(days: float) -> int:
     return 0
 
 
+def review_nlu(days: float, out: str | None) -> int:
+    """Write what the assistant did not understand in the last ``days`` days (bot/nlu_review)."""
+    from pathlib import Path
+
+    from bot.nlu_review import review
+
+    text = review(get_settings().tracker_store_url, days)
+    if out is None:
+        print(text, end="")
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"written to {out}")
+    return 0
+
+
 def run_outbox(once: bool = False) -> int:
     """Deliver due notifications every few seconds, and announce reports that went past their
     deadline about once a minute (Ctrl-C to stop)."""
@@ -360,6 +375,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     prune = media.add_parser("prune", help="delete photos never attached to a report")
     prune.add_argument("--days", type=float, default=7.0, help="older than this (default 7)")
+    nlu = sub.add_parser("nlu", help="what the assistant did not understand (for retraining)")
+    nlu_review = nlu.add_subparsers(dest="action", required=True).add_parser(
+        "review", help="messages asked back about, out of scope or unsure, from Rasa's tracker"
+    )
+    nlu_review.add_argument("--days", type=float, default=7.0, help="this far back (default 7)")
+    nlu_review.add_argument("--out", help="write the review file here (default: print it)")
     telegram = sub.add_parser("telegram", help="the citizens' Telegram bot")
     telegram_actions = telegram.add_subparsers(dest="action", required=True)
     telegram_actions.add_parser("poll", help="long polling (development)")
@@ -390,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_outbox(once=args.once)
     if args.command == "media":
         return prune_media(args.days)
+    if args.command == "nlu":
+        return review_nlu(args.days, args.out)
     if args.command == "telegram":
         from bot.channels.telegram.runtime import run_polling, set_webhook
 

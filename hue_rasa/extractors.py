@@ -27,6 +27,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from vitext import fold, nfc_with_offsets
+from vitext.lexicon import PHONE_REGEX
 
 GAZETTEER_FILE = "gazetteer.json"
 DEFAULT = "*"
@@ -225,7 +226,7 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
                 {
                     # Vietnamese numbers: 0 or +84 then 9 digits, with spaces/dots/dashes
                     "entity": "phone",
-                    "regex": r"(?<![\w+])(?:\+?84|0)(?:[\s.-]?\d){9}(?!\d)",
+                    "regex": PHONE_REGEX,
                     "normalize": "digits",
                 },
             ]

@@ -48,3 +48,9 @@ ABBREVIATIONS = {
     "tthc": "thu_tuc",
     "dvc": "dich_vu_cong",
 }
+
+
+# Vietnamese phone numbers: 0 or +84, then 9 digits, with spaces, dots or dashes between.
+# The engine's phone entity (hue_rasa/extractors.py) and the service's masking of phone
+# numbers in exports (bot/nlu_review.py) use this one pattern.
+PHONE_REGEX = r"(?<![\w+])(?:\+?84|0)(?:[\s.-]?\d){9}(?!\d)"

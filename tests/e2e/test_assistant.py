@@ -5,12 +5,15 @@ Needs a trained model in models/ (scripts/test.sh trains it once per run).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 from sqlalchemy import select
 
 from bot import devserver
 from bot.conversations.models import Direction, Message, MessageStatus
 from bot.db import make_engine, make_sessionmaker
+from bot.nlu_review import collect, to_yaml
 from tests.e2e.conftest import SECRET
 
 
@@ -106,6 +109,21 @@ def test_an_application_is_looked_up_by_its_code(stack):
 
 def test_out_of_scope_gets_a_friendly_answer(stack):
     assert "ngoài phạm vi" in texts(chat(stack, "cho hỏi giá vàng hôm nay bao nhiêu"))
+
+
+def test_what_was_not_understood_is_read_back_from_rasas_tracker_for_review(stack):
+    started = datetime.now(UTC) - timedelta(seconds=5)
+    asked = "giá vàng hôm ni bao nhiêu, gọi tui số 0905 123 456 nha"
+    reply = chat(stack, asked)
+    chat(stack, asked)  # another citizen, the same text
+    chat(stack, "lệ phí làm hộ chiếu bao nhiêu", session_id=reply["session_id"])  # understood
+    items = collect(stack["settings"].tracker_store_url, since=started)
+    [item] = [i for i in items if i.text.startswith("giá vàng hôm ni")]
+    assert item.text == "giá vàng hôm ni bao nhiêu, gọi tui số <số điện thoại> nha"
+    assert item.times == 2 and item.understood_as in {"out_of_scope", "nlu_fallback"}
+    assert not any("hộ chiếu" in i.text for i in items)
+    written = to_yaml(items, since=started, until=datetime.now(UTC))
+    assert reply["session_id"] not in written and "0905" not in written
 
 
 def test_every_message_is_in_the_log(stack):
