@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.settings import ROOT, Environment, get_settings
 
 OVERDUE_SWEEP_SECONDS = 60.0  # how often the outbox worker looks for reports past deadline
+HOUSEKEEPING_SECONDS = 24 * 3600.0  # …and forgets abandoned photos and expired sessions
+UNATTACHED_PHOTO_DAYS = 7.0  # a photo no report took within this many days is deleted
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -203,16 +205,28 @@ def prune_sessions() -> int:
 
 def prune_media(days: float) -> int:
     """Delete uploaded photos that were never attached to a report (abandoned drafts)."""
+    removed = _prune_photos(_factory(), days)
+    print(f"{removed} unattached photos older than {days:g} days removed")
+    return 0
+
+
+def _prune_photos(factory: sessionmaker[Session], days: float) -> int:
     from datetime import timedelta
 
     from bot.media.storage import prune_unattached
 
-    with _factory()() as session:
-        removed = prune_unattached(
-            session, get_settings().media_dir, older_than=timedelta(days=days)
-        )
-    print(f"{removed} unattached photos older than {days:g} days removed")
-    return 0
+    with factory() as session:
+        return prune_unattached(session, get_settings().media_dir, older_than=timedelta(days=days))
+
+
+def housekeeping(factory: sessionmaker[Session]) -> dict[str, int]:
+    """Daily, in the outbox worker: abandoned photos and expired mini-app sessions go."""
+    from bot.channels.miniapp.sessions import prune_expired
+
+    photos = _prune_photos(factory, UNATTACHED_PHOTO_DAYS)
+    with factory() as session:
+        sessions = prune_expired(session)
+    return {"photos": photos, "sessions": sessions}
 
 
 def review_nlu(days: float, out: str | None) -> int:
@@ -231,8 +245,9 @@ def review_nlu(days: float, out: str | None) -> int:
 
 
 def run_outbox(once: bool = False) -> int:
-    """Deliver due notifications every few seconds, and announce reports that went past their
-    deadline about once a minute (Ctrl-C to stop)."""
+    """Deliver due notifications every few seconds, announce reports that went past their
+    deadline about once a minute, and forget abandoned photos and expired sessions once a day
+    (Ctrl-C to stop)."""
     import time
 
     from bot.channels.host.push import HostWebhookSender
@@ -259,9 +274,14 @@ def run_outbox(once: bool = False) -> int:
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
         )
     factory = _factory()
-    last_sweep = -OVERDUE_SWEEP_SECONDS
+    last_sweep, last_housekeeping = -OVERDUE_SWEEP_SECONDS, -HOUSEKEEPING_SECONDS
     try:
         while True:
+            if time.monotonic() - last_housekeeping >= HOUSEKEEPING_SECONDS:
+                last_housekeeping = time.monotonic()
+                removed = housekeeping(factory)
+                if any(removed.values()):
+                    print(f"housekeeping: {removed}", flush=True)
             if time.monotonic() - last_sweep >= OVERDUE_SWEEP_SECONDS:
                 last_sweep = time.monotonic()
                 late = remind_overdue(factory)
@@ -374,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
         dest="action", required=True
     )
     prune = media.add_parser("prune", help="delete photos never attached to a report")
-    prune.add_argument("--days", type=float, default=7.0, help="older than this (default 7)")
+    prune.add_argument(
+        "--days", type=float, default=UNATTACHED_PHOTO_DAYS, help="older than this (default 7)"
+    )
     nlu = sub.add_parser("nlu", help="what the assistant did not understand (for retraining)")
     nlu_review = nlu.add_subparsers(dest="action", required=True).add_parser(
         "review", help="messages asked back about, out of scope or unsure, from Rasa's tracker"

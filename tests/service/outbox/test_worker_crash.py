@@ -50,12 +50,15 @@ class SlowAgency:
         self.server.shutdown()
 
 
-def worker(database_url: str, *args: str) -> subprocess.Popen[bytes]:
+def worker(
+    database_url: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "OUTBOX_INTERVAL_SECONDS": "0.2",
         "ENVIRONMENT": "test",
+        **(env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "outbox", "run", *args],
