@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 
 from bot.reports.calendar import LOCAL
+from bot.settings import ROOT
 from vitext import fold
 from vitext.lexicon import PHONE_REGEX
 
@@ -45,10 +46,8 @@ EVENTS = table(
     column("id", Integer),
     column("type_name", String),
     column("timestamp", Float),
-    column("intent_name", String),
     column("data", Text),
 )
-FALLBACK_THRESHOLD = 0.6  # config.yml's FallbackClassifier: below it the assistant asks back
 NOT_UNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 PHONE = re.compile(PHONE_REGEX, re.IGNORECASE)
 MASKED_PHONE = "<số điện thoại>"
@@ -63,9 +62,15 @@ class Unrecognised:
     understood_as: str
     confidence: float
     guesses: list[tuple[str, float]]
+    first_seen: datetime
+    last_seen: datetime
     times: int = 1
-    first_seen: datetime = field(default_factory=lambda: datetime.now(UTC))
-    last_seen: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def fallback_threshold(config: Path = ROOT / "config.yml") -> float:
+    """The FallbackClassifier's threshold in the pipeline: below it the assistant asks back."""
+    pipeline = yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"]
+    return next(float(c["threshold"]) for c in pipeline if c["name"] == "FallbackClassifier")
 
 
 def _parse(data: str | None) -> dict[str, Any] | None:
@@ -80,9 +85,10 @@ def collect(
     tracker_store_url: str,
     *,
     since: datetime,
-    threshold: float = FALLBACK_THRESHOLD,
+    threshold: float | None = None,
 ) -> list[Unrecognised]:
     """Messages since ``since`` that were not understood, the most frequent first."""
+    threshold = fallback_threshold() if threshold is None else threshold
     url = make_url(tracker_store_url)
     if url.drivername == "postgresql":  # Rasa's URL names no driver; the service has psycopg 3
         url = url.set(drivername="postgresql+psycopg")

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from bot.nlu_review import collect, review, to_yaml
+from bot.nlu_review import collect, fallback_threshold, review, to_yaml
 from tests.service.conftest import temporary_postgres
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -123,3 +123,10 @@ def test_a_tracker_store_rasa_has_not_written_yet_gives_an_empty_list(tracker_ur
     """Before the first conversation there is no events table (nor, on SQLite, a file)."""
     assert collect(tracker_url, since=NOW) == []
     assert not (tmp_path / "tracker.db").exists()
+
+
+def test_unsure_means_under_the_pipelines_own_fallback_threshold(tracker):
+    assert fallback_threshold() == 0.6  # config.yml, FallbackClassifier
+    # Raised to 0.99, the confident fee question (0.98) counts as unsure too.
+    texts = [i.text for i in collect(tracker, since=NOW - timedelta(days=7), threshold=0.99)]
+    assert "lệ phí làm hộ chiếu bao nhiêu" in texts
