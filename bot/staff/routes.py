@@ -23,6 +23,7 @@ from bot.reports.lifecycle import Actor, State, TransitionError
 from bot.reports.models import Report
 from bot.reports.overdue import is_overdue
 from bot.reports.service import change_state, report_by_code
+from bot.reports.stats import agency_stats
 from bot.staff.access import report_view, visible_report, visible_reports
 from bot.staff.models import Role, StaffUser
 from bot.staff.security import AuthError, StaffIdentity, authenticate, issue_token, read_token
@@ -116,6 +117,24 @@ def list_reports(
         query = query.order_by(Report.created_at.desc())
     with factory() as session:
         return [report_view(r, identity) for r in session.scalars(query)]
+
+
+@router.get("/stats", responses=ERRORS, summary="On time or late, per agency, over a period")
+def stats(
+    identity: IdentityDep,
+    factory: SessionFactoryDep,
+    days: Annotated[int, Query(ge=1, le=366, description="reports filed this far back")] = 30,
+) -> dict[str, Any]:
+    """Agency staff: their agency's figures; operators and admins: every agency's."""
+    now = utcnow()
+    since = now - timedelta(days=days)
+    with factory() as session:
+        rows = agency_stats(session, visible_reports(identity), since=since, now=now)
+    return {
+        "since": since.isoformat(),
+        "until": now.isoformat(),
+        "agencies": [row.as_dict() for row in rows],
+    }
 
 
 @router.get("/reports/{code}", responses=ERRORS, summary="One report with its history")
