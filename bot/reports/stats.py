@@ -9,7 +9,8 @@ per agency. A report counts for the agency holding it now, in the period it was 
 - resolved late: resolved after its deadline;
 - open, and of those overdue: still to handle, past the deadline.
 
-Rejected, duplicate and transferred-away reports are counted as received only.
+Rejected and duplicate reports are counted as received only; a transferred report counts
+for the agency that holds it now.
 """
 
 from __future__ import annotations
