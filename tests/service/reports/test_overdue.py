@@ -17,7 +17,7 @@ from bot.reports.lifecycle import Actor, State
 from bot.reports.models import Report
 from bot.reports.overdue import remind_overdue
 from bot.reports.service import ReportDraft, change_state, submit_report
-from tests.service.reports.test_staff_api import login, world  # noqa: F401 (fixture)
+from tests.service.reports.conftest import login
 
 CALENDAR = WorkingCalendar(holidays=frozenset({date(2026, 11, 23)}))
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LOCAL)
@@ -148,7 +148,7 @@ def test_a_report_the_operations_centre_holds_tells_it_once(factory):
     ]
 
 
-def test_staff_see_which_reports_are_late_and_list_them_most_late_first(world):  # noqa: F811
+def test_staff_see_which_reports_are_late_and_list_them_most_late_first(world):
     client, factory = world["client"], world["factory"]
     thuan_hoa, vy_da = world["codes"]
     with factory() as session:

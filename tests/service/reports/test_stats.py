@@ -10,7 +10,7 @@ from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import default_catalog
 from bot.reports.lifecycle import Actor, State
 from bot.reports.service import ReportDraft, change_state, submit_report
-from tests.service.reports.test_staff_api import login, world  # noqa: F401 (fixture)
+from tests.service.reports.conftest import login
 
 DAY = timedelta(days=1)
 
@@ -28,7 +28,7 @@ def resolve(session, report, at):
     change_state(session, report, State.RESOLVED, Actor.AGENCY, message="Đã sửa xong", now=at)
 
 
-def test_on_time_or_late_per_agency_over_the_period(world):  # noqa: F811
+def test_on_time_or_late_per_agency_over_the_period(world):
     client, factory = world["client"], world["factory"]
     filed = utcnow() - 10 * DAY
     with factory() as session:
@@ -63,7 +63,7 @@ def test_on_time_or_late_per_agency_over_the_period(world):  # noqa: F811
     assert [row["agency_code"] for row in minh.json()["agencies"]] == ["ubnd_vy_da"]
 
 
-def test_a_period_out_of_range_is_refused_in_vietnamese(world):  # noqa: F811
+def test_a_period_out_of_range_is_refused_in_vietnamese(world):
     client = world["client"]
     response = client.get("/api/v1/staff/stats?days=0", headers=login(client, "ioc"))
     assert response.status_code == 422
