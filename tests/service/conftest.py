@@ -26,8 +26,18 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.settings import ROOT, Environment, Settings
+from bot.staff.models import Role
+from bot.staff.security import create_staff
 
 SECRET = "test-gateway-secret-0123456789"
+# Staff accounts of the agency-side tests: two commune staff and an operations-centre operator.
+STAFF_PASSWORD = "mật khẩu đủ dài 2026"
+STAFF_TOKEN_SECRET = "staff-token-secret-for-tests-0123456789"
+STAFF = (
+    ("lan", Role.AGENCY_STAFF, "ubnd_thuan_hoa"),
+    ("minh", Role.AGENCY_STAFF, "ubnd_vy_da"),
+    ("ioc", Role.OPERATOR, None),
+)
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -155,3 +165,19 @@ def client(settings: Settings, fake_rasa: FakeRasa) -> Iterator[TestClient]:
     fake_rasa.handler = echo
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def add_staff(session: Any) -> None:
+    """The accounts of ``STAFF``, with ``STAFF_PASSWORD``."""
+    for username, role, agency in STAFF:
+        create_staff(session, username=username, display_name=username, password=STAFF_PASSWORD,
+                     role=role, agency_code=agency)  # fmt: skip
+
+
+def staff_login(client: TestClient, username: str) -> dict[str, str]:
+    """The Bearer header of a staff account of ``STAFF``, logged in over the API."""
+    response = client.post(
+        "/api/v1/staff/login", json={"username": username, "password": STAFF_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}

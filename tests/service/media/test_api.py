@@ -23,9 +23,7 @@ from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import default_catalog
 from bot.reports.service import ReportDraft, submit_report
 from bot.settings import Environment, Settings
-from bot.staff.models import Role
-from bot.staff.security import create_staff
-from tests.service.conftest import SECRET
+from tests.service.conftest import SECRET, STAFF_TOKEN_SECRET, add_staff, staff_login
 from tests.service.media.images import (
     CITADEL,
     ELF,
@@ -36,8 +34,6 @@ from tests.service.media.images import (
     two_colour,
 )
 
-PASSWORD = "mật khẩu đủ dài 2026"
-TOKEN_SECRET = "staff-token-secret-for-tests-0123456789"
 MAX_BYTES = 150_000
 ALICE = "a" * 32  # web chat session ids
 BOB = "b" * 32
@@ -55,13 +51,7 @@ def app_with_media(settings: Settings) -> FastAPI:
 def world(database_url, fake_rasa, tmp_path) -> Iterator[dict]:
     factory = make_sessionmaker(make_engine(database_url))
     with factory() as session:
-        for username, role, agency in (
-            ("lan", Role.AGENCY_STAFF, "ubnd_thuan_hoa"),
-            ("minh", Role.AGENCY_STAFF, "ubnd_vy_da"),
-            ("ioc", Role.OPERATOR, None),
-        ):
-            create_staff(session, username=username, display_name=username, password=PASSWORD,
-                         role=role, agency_code=agency)  # fmt: skip
+        add_staff(session)
         reports = []
         for commune in ("Thuận Hóa", "Vỹ Dạ"):
             draft = ReportDraft(
@@ -77,7 +67,7 @@ def world(database_url, fake_rasa, tmp_path) -> Iterator[dict]:
         database_url=database_url,
         rasa_url=fake_rasa.url,
         gateway_secret=SECRET,  # type: ignore[arg-type]
-        staff_token_secret=TOKEN_SECRET,  # type: ignore[arg-type]
+        staff_token_secret=STAFF_TOKEN_SECRET,  # type: ignore[arg-type]
         media_dir=media_dir,
         media_max_bytes=MAX_BYTES,
         _env_file=None,  # type: ignore[call-arg]
@@ -89,12 +79,6 @@ def world(database_url, fake_rasa, tmp_path) -> Iterator[dict]:
             "media_dir": media_dir,
             "reports": [(r.id, r.code) for r in reports],
         }
-
-
-def login(client: TestClient, username: str) -> dict[str, str]:
-    response = client.post("/api/v1/staff/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def upload(client: TestClient, data: bytes, session_id: str = ALICE, name: str = "photo.jpg"):
@@ -228,7 +212,7 @@ def test_staff_see_the_photos_of_the_reports_they_may_see_only(world):
         attached = attach_photos(session, [photo], report_id, f"web:{ALICE}")
     assert [m.id for m in attached] == [photo]
 
-    lan, minh, ioc = (login(client, name) for name in ("lan", "minh", "ioc"))
+    lan, minh, ioc = (staff_login(client, name) for name in ("lan", "minh", "ioc"))
     listed = client.get(f"/api/v1/staff/reports/{code}/media", headers=lan)
     assert [m["id"] for m in listed.json()] == [photo]
     url = f"/api/v1/staff/reports/{code}/media/{photo}"
@@ -259,7 +243,7 @@ def test_staff_see_the_photos_of_the_reports_they_may_see_only(world):
 def test_staff_add_evidence_to_their_reports_only(world):
     client = world["client"]
     (report_id, code), _ = world["reports"]
-    lan, minh = login(client, "lan"), login(client, "minh")
+    lan, minh = staff_login(client, "lan"), staff_login(client, "minh")
     url = f"/api/v1/staff/reports/{code}/media"
     files = {"file": ("done.webp", encode(two_colour(), "WEBP"), "image/webp")}
 

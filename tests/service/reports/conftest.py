@@ -1,5 +1,5 @@
-"""The staff world of the agency-side API tests: three accounts, a report in each of two
-communes, and the app serving them (SQLite and PostgreSQL)."""
+"""The staff world of the agency-side API tests: the three accounts of STAFF, a report in each
+of two communes, and the app serving them (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -14,25 +14,14 @@ from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import default_catalog
 from bot.reports.service import ReportDraft, submit_report
 from bot.settings import Environment, Settings
-from bot.staff.models import Role
-from bot.staff.security import create_staff
-from tests.service.conftest import SECRET
-
-PASSWORD = "mật khẩu đủ dài 2026"
-TOKEN_SECRET = "staff-token-secret-for-tests-0123456789"
+from tests.service.conftest import SECRET, STAFF_TOKEN_SECRET, add_staff
 
 
 @pytest.fixture
 def world(database_url, fake_rasa) -> Iterator[dict]:
     factory = make_sessionmaker(make_engine(database_url))
     with factory() as session:
-        for username, role, agency in (
-            ("lan", Role.AGENCY_STAFF, "ubnd_thuan_hoa"),
-            ("minh", Role.AGENCY_STAFF, "ubnd_vy_da"),
-            ("ioc", Role.OPERATOR, None),
-        ):
-            create_staff(session, username=username, display_name=username, password=PASSWORD,
-                         role=role, agency_code=agency)  # fmt: skip
+        add_staff(session)
         codes = []
         for commune, who in (("Thuận Hóa", "web:a"), ("Vỹ Dạ", "web:b")):
             report = submit_report(
@@ -47,14 +36,8 @@ def world(database_url, fake_rasa) -> Iterator[dict]:
         database_url=database_url,
         rasa_url=fake_rasa.url,
         gateway_secret=SECRET,  # type: ignore[arg-type]
-        staff_token_secret=TOKEN_SECRET,  # type: ignore[arg-type]
+        staff_token_secret=STAFF_TOKEN_SECRET,  # type: ignore[arg-type]
         _env_file=None,  # type: ignore[call-arg]
     )
     with TestClient(create_app(settings)) as client:
         yield {"client": client, "codes": codes, "factory": factory}
-
-
-def login(client, username: str) -> dict[str, str]:
-    response = client.post("/api/v1/staff/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}

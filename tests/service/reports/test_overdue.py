@@ -17,7 +17,7 @@ from bot.reports.lifecycle import Actor, State
 from bot.reports.models import Report
 from bot.reports.overdue import remind_overdue
 from bot.reports.service import ReportDraft, change_state, submit_report
-from tests.service.reports.conftest import login
+from tests.service.conftest import staff_login
 
 CALENDAR = WorkingCalendar(holidays=frozenset({date(2026, 11, 23)}))
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=LOCAL)
@@ -156,18 +156,18 @@ def test_staff_see_which_reports_are_late_and_list_them_most_late_first(world):
             report = session.scalars(select(Report).where(Report.code == code)).one()
             report.deadline_at = datetime.now(LOCAL) - timedelta(days=days_late)
         session.commit()
-    operator = login(client, "ioc")
+    operator = staff_login(client, "ioc")
     late = client.get("/api/v1/staff/reports", params={"overdue": "true"}, headers=operator)
     assert late.status_code == 200
     assert [(r["code"], r["overdue"]) for r in late.json()] == [(vy_da, True), (thuan_hoa, True)]
     # Agency staff: only their own late report.
-    lan = client.get("/api/v1/staff/reports?overdue=true", headers=login(client, "lan"))
+    lan = client.get("/api/v1/staff/reports?overdue=true", headers=staff_login(client, "lan"))
     assert [r["code"] for r in lan.json()] == [thuan_hoa]
     # Resolved: no longer late, and out of the list.
     resolved = client.post(
         f"/api/v1/staff/reports/{thuan_hoa}/transitions",
         json={"to": "resolved", "message": "Đã thay bóng đèn"},
-        headers=login(client, "lan"),
+        headers=staff_login(client, "lan"),
     )
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["overdue"] is False

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.outbox.models import OutboxMessage
-from tests.service.reports.conftest import login
+from tests.service.conftest import staff_login
 
 
 def test_a_wrong_password_is_a_vietnamese_401(world):
@@ -27,19 +27,19 @@ def test_reports_need_a_valid_token(world, header):
 
 def test_agency_staff_see_their_agency_only_and_no_reporter(world):
     client, (mine, theirs) = world["client"], world["codes"]
-    headers = login(client, "lan")
+    headers = staff_login(client, "lan")
     listed = client.get("/api/v1/staff/reports", headers=headers).json()
     assert [r["code"] for r in listed] == [mine]
     assert "reporter" not in listed[0]
     assert client.get(f"/api/v1/staff/reports/{theirs}", headers=headers).status_code == 404
-    operator = client.get("/api/v1/staff/reports", headers=login(client, "ioc")).json()
+    operator = client.get("/api/v1/staff/reports", headers=staff_login(client, "ioc")).json()
     assert {r["code"] for r in operator} == {mine, theirs}
     assert {r["reporter"]["id"] for r in operator} == {"web:a", "web:b"}
 
 
 def test_staff_move_a_report_and_the_history_records_it(world):
     client, (mine, _) = world["client"], world["codes"]
-    headers = login(client, "lan")
+    headers = staff_login(client, "lan")
     url = f"/api/v1/staff/reports/{mine}/transitions"
     assert (
         client.post(url, json={"to": "in_progress"}, headers=headers).json()["state"]
@@ -61,7 +61,7 @@ def test_staff_move_a_report_and_the_history_records_it(world):
 
 def test_a_citizen_only_move_is_forbidden_to_staff(world):
     client, (mine, _) = world["client"], world["codes"]
-    headers = login(client, "lan")
+    headers = staff_login(client, "lan")
     url = f"/api/v1/staff/reports/{mine}/transitions"
     client.post(url, json={"to": "resolved", "message": "Xong."}, headers=headers)
     forbidden = client.post(url, json={"to": "rated"}, headers=headers)
@@ -71,7 +71,7 @@ def test_a_citizen_only_move_is_forbidden_to_staff(world):
 
 def test_an_operator_transfers_a_report_to_another_agency(world):
     client, (mine, _) = world["client"], world["codes"]
-    headers = login(client, "ioc")
+    headers = staff_login(client, "ioc")
     url = f"/api/v1/staff/reports/{mine}/transitions"
     unknown = client.post(
         url, json={"to": "transferred", "message": "x", "agency": "nobody"}, headers=headers
@@ -88,9 +88,8 @@ def test_an_operator_transfers_a_report_to_another_agency(world):
     ).json()
     assert (moved["state"], moved["agency_code"]) == ("assigned", "so_xay_dung")
     # The first agency no longer sees it.
-    assert (
-        client.get(f"/api/v1/staff/reports/{mine}", headers=login(client, "lan")).status_code == 404
-    )
+    lan = staff_login(client, "lan")
+    assert client.get(f"/api/v1/staff/reports/{mine}", headers=lan).status_code == 404
     # Agencies' contacts are placeholders until an operator fills them in: nothing queued yet.
     with world["factory"]() as session:
         assert session.scalars(select(OutboxMessage)).all() == []

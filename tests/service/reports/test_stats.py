@@ -10,7 +10,7 @@ from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import default_catalog
 from bot.reports.lifecycle import Actor, State
 from bot.reports.service import ReportDraft, change_state, submit_report
-from tests.service.reports.conftest import login
+from tests.service.conftest import staff_login
 
 DAY = timedelta(days=1)
 
@@ -42,7 +42,7 @@ def test_on_time_or_late_per_agency_over_the_period(world):
         file(session, filed)  # still open, past its deadline
         file(session, utcnow() - 40 * DAY)  # filed before the period: not counted
 
-    operator = client.get("/api/v1/staff/stats?days=30", headers=login(client, "ioc"))
+    operator = client.get("/api/v1/staff/stats?days=30", headers=staff_login(client, "ioc"))
     assert operator.status_code == 200, operator.text
     rows = {row["agency_code"]: row for row in operator.json()["agencies"]}
     assert rows["ubnd_thuan_hoa"] == {
@@ -59,12 +59,12 @@ def test_on_time_or_late_per_agency_over_the_period(world):
     assert operator.json()["agencies"][0]["agency_code"] == "ubnd_thuan_hoa"  # most overdue first
 
     # Agency staff: their agency only.
-    minh = client.get("/api/v1/staff/stats", headers=login(client, "minh"))
+    minh = client.get("/api/v1/staff/stats", headers=staff_login(client, "minh"))
     assert [row["agency_code"] for row in minh.json()["agencies"]] == ["ubnd_vy_da"]
 
 
 def test_a_period_out_of_range_is_refused_in_vietnamese(world):
     client = world["client"]
-    response = client.get("/api/v1/staff/stats?days=0", headers=login(client, "ioc"))
+    response = client.get("/api/v1/staff/stats?days=0", headers=staff_login(client, "ioc"))
     assert response.status_code == 422
     assert response.json()["error"]["message"].startswith("Dữ liệu gửi lên không hợp lệ")
