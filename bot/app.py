@@ -32,6 +32,7 @@ from bot.ratelimit import RateLimiter
 from bot.reports.catalog import default_catalog
 from bot.reports.internal_routes import router as internal_reports_router
 from bot.settings import Settings, get_settings
+from bot.staff.reporters import router as staff_reporters_router
 from bot.staff.routes import router as staff_router
 
 
@@ -63,14 +64,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
     )
-    # Messages per citizen per minute on the mini-app and the host API (one count per process).
+    # Messages per citizen per minute on every HTTP channel (one count per process)...
     app.state.citizen_limiter = RateLimiter(settings.citizen_messages_per_minute)
+    # ... and per client address on the open web chat, where new sessions cost nothing.
+    app.state.address_limiter = RateLimiter(settings.web_messages_per_minute_per_address)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(conversation_router)
     app.include_router(procedures_router)
     app.include_router(applications_router)
     app.include_router(staff_router)
+    app.include_router(staff_reporters_router)
     app.include_router(open311_router)
     app.include_router(internal_reports_router)
     app.include_router(media_router)

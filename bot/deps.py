@@ -32,6 +32,11 @@ async def _limiter(request: Request) -> RateLimiter:
     return limiter
 
 
+async def _address_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.address_limiter
+    return limiter
+
+
 async def _rasa(request: Request) -> RasaClient:
     rasa: RasaClient = request.app.state.rasa
     return rasa
@@ -41,3 +46,4 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(_session_factory)]
 RasaDep = Annotated[RasaClient, Depends(_rasa)]
 LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
+AddressLimiterDep = Annotated[RateLimiter, Depends(_address_limiter)]

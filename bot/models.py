@@ -10,7 +10,9 @@ from bot.conversations.models import Message
 from bot.media.models import MediaFile as MediaFile
 from bot.outbox.models import OutboxMessage
 from bot.procedures.models import Procedure
+from bot.reports.models import DuplicateOffer as DuplicateOffer
 from bot.reports.models import Report, ReportFollower, ReportUpdate
+from bot.staff.audit import StaffAction as StaffAction
 from bot.staff.models import StaffUser
 
 __all__ = [

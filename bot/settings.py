@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # long; a Telegram Mini App's initData may be this old. WEB_GUEST_CHAT lets the page open
     # without a launch token, as an anonymous web chat (false: only hosts may open it).
     citizen_messages_per_minute: int = Field(default=20, ge=1)
+    # The open web chat also counts per client address (new sessions are free to make); an
+    # address can be a whole school or office behind NAT, hence the higher default.
+    web_messages_per_minute_per_address: int = Field(default=60, ge=1)
     launch_token_audience: str = "hue-s-assistant"  # noqa: S105 (a name, not a secret)
     launch_token_max_age_seconds: int = Field(default=300, ge=10, le=900)
     miniapp_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)

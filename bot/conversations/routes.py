@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.conversations.citizens import WEB_CHANNEL, web_sender_id
 from bot.conversations.rasa import RasaClient
 from bot.conversations.schemas import (
     ChatRequest,
@@ -23,7 +24,7 @@ from bot.conversations.service import (
     Inbound,
     handle_message,
 )
-from bot.deps import RasaDep, SessionFactoryDep, SettingsDep
+from bot.deps import AddressLimiterDep, LimiterDep, RasaDep, SessionFactoryDep, SettingsDep
 from bot.errors import ApiError
 from bot.media.storage import owned_media
 from bot.ratelimit import RateLimiter, Verdict
@@ -31,8 +32,6 @@ from bot.settings import Settings
 from vitext import MessageTooLongError, normalize_message
 
 router = APIRouter(prefix="/api/v1", tags=["conversation"])
-
-WEB_CHANNEL = "web"
 
 
 def _attachments(
@@ -133,26 +132,38 @@ def rate_limited(limiter: RateLimiter, sender_id: str) -> None:
 @router.post(
     "/chat",
     response_model=ChatResponse,
-    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    responses={
+        422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+    },
     summary="Send a citizen's message and get the assistant's replies",
 )
 async def chat(
     body: ChatRequest,
+    request: Request,
     settings: SettingsDep,
     session_factory: SessionFactoryDep,
     rasa: RasaDep,
+    limiter: LimiterDep,
+    address_limiter: AddressLimiterDep,
     background: BackgroundTasks,
 ) -> ChatResponse:
     """Send typed text, or the payload of a pressed button, and get the replies.
 
     The first call returns a ``session_id``; send it back to continue the same conversation.
+    It is the conversation's only key: keep it private (the service stores only its hash).
+    Too many messages from one session or one client address are refused with 429.
     """
     session_id = body.session_id or uuid.uuid4().hex
+    sender_id = web_sender_id(session_id)
+    rate_limited(address_limiter, request.client.host if request.client else "-")
+    rate_limited(limiter, sender_id)
     replies = await converse(
         settings=settings,
         factory=session_factory,
         rasa=rasa,
-        sender_id=f"{WEB_CHANNEL}:{session_id}",
+        sender_id=sender_id,
         channel=WEB_CHANNEL,
         body=body,
         background=background,

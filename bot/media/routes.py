@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Message
 
+from bot.conversations.citizens import web_sender_id
 from bot.conversations.schemas import ErrorResponse
 from bot.deps import SessionFactoryDep, SettingsDep
 from bot.errors import ApiError, error_response
@@ -37,7 +38,6 @@ from bot.staff.routes import IdentityDep
 log = structlog.get_logger(__name__)
 
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
-WEB_CHANNEL = "web"
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries, part headers and the session id field
 _STATUS = {"too_large": 413, "unsupported_type": 415}
 
@@ -189,7 +189,7 @@ def upload_photo(
             "invalid_session",
             "Phiên trò chuyện không hợp lệ. Bạn tải lại trang rồi gửi ảnh lại nhé.",
         )
-    return store_photo_upload(factory, settings, file, f"{WEB_CHANNEL}:{session_id}")
+    return store_photo_upload(factory, settings, file, web_sender_id(session_id))
 
 
 def store_photo_upload(
@@ -236,7 +236,7 @@ def get_photo(
 ) -> Response:
     if not SESSION_ID.fullmatch(session_id):
         raise media_not_found()
-    return owned_photo_response(factory, settings, media_id, f"{WEB_CHANNEL}:{session_id}")
+    return owned_photo_response(factory, settings, media_id, web_sender_id(session_id))
 
 
 def owned_photo_response(

@@ -1,4 +1,5 @@
-"""What each staff member may see of a report: agencies never see who reported it."""
+"""What each staff member may see of a report: agencies never see who reported it, and the
+operations centre sees a masked handle (bot/conversations/citizens.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from bot.conversations.citizens import reporter_handle
 from bot.db import utcnow
 from bot.errors import ApiError
 from bot.reports.lifecycle import STATE_LABELS
@@ -57,5 +59,10 @@ def report_view(report: Report, identity: StaffIdentity) -> dict[str, Any]:
         "created_at": report.created_at.isoformat(),
     }
     if identity.role is Role.OPERATOR:
-        view["reporter"] = {"id": report.reporter_id, "channel": report.reporter_channel}
+        # A display handle, never the sender id: some sender ids are credentials (the web
+        # chat's) and others personal data; the contact itself is revealed on request only.
+        view["reporter"] = {
+            "handle": reporter_handle(report.reporter_id),
+            "channel": report.reporter_channel,
+        }
     return view

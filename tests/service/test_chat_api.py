@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.conversations.citizens import web_sender_id
 from bot.conversations.history import conversation_history
 from bot.conversations.models import Direction, Message, MessageStatus
 from bot.conversations.rasa import open_rasa
@@ -39,7 +40,7 @@ def test_a_message_is_answered_and_both_sides_are_stored(client: TestClient, set
         }
     ]
     [call] = fake_rasa.calls
-    assert call["sender"] == f"web:{body['session_id']}"
+    assert call["sender"] == web_sender_id(body["session_id"])  # the session id is never sent on
     assert call["metadata"]["channel"] == "web"
     inbound, outbound = stored(settings)
     assert (inbound.direction, inbound.status, inbound.text) == (

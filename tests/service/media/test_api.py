@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.conversations.citizens import web_sender_id
 from bot.db import make_engine, make_sessionmaker
 from bot.media.models import MediaFile
 from bot.media.routes import FORM_OVERHEAD
@@ -56,7 +57,7 @@ def world(database_url, fake_rasa, tmp_path) -> Iterator[dict]:
         for commune in ("Thuận Hóa", "Vỹ Dạ"):
             draft = ReportDraft(
                 description="Cây đổ chắn ngang đường sau bão",
-                reporter_id=f"web:{ALICE}",
+                reporter_id=web_sender_id(ALICE),
                 channel="web",
                 commune=commune,
             )
@@ -209,7 +210,7 @@ def test_staff_see_the_photos_of_the_reports_they_may_see_only(world):
     photo = upload(client, phone_jpeg()).json()["id"]
     loose = upload(client, phone_jpeg()).json()["id"]  # never attached to a report
     with world["factory"]() as session:
-        attached = attach_photos(session, [photo], report_id, f"web:{ALICE}")
+        attached = attach_photos(session, [photo], report_id, web_sender_id(ALICE))
     assert [m.id for m in attached] == [photo]
 
     lan, minh, ioc = (staff_login(client, name) for name in ("lan", "minh", "ioc"))
@@ -269,7 +270,7 @@ def test_staff_add_evidence_to_their_reports_only(world):
     citizen = client.get(f"/api/v1/media/{evidence['id']}", params={"session_id": ALICE})
     assert_error(citizen, 404, "media_not_found")
     with world["factory"]() as session:
-        assert attach_photos(session, [evidence["id"]], report_id, f"web:{ALICE}") == []
+        assert attach_photos(session, [evidence["id"]], report_id, web_sender_id(ALICE)) == []
 
 
 def test_a_photo_sent_in_the_chat_reaches_rasa_with_its_place(world, fake_rasa):

@@ -142,4 +142,4 @@ def test_agency_staff_see_only_their_agency_and_never_the_reporter(session):
     seen_by_agency = report_view(mine, agency)
     assert "reporter" not in seen_by_agency
     assert "citizen-1" not in str(seen_by_agency)
-    assert report_view(mine, operator)["reporter"] == {"id": "web:citizen-1", "channel": "web"}
+    assert report_view(mine, operator)["reporter"] == {"handle": "Web · khách", "channel": "web"}
