@@ -39,6 +39,7 @@ REPORT_SLOTS = (
     "report_urgency_guess",
     "report_confirmed",
     "report_follow",
+    "report_follow_offered",
     "report_submission_key",
 )
 # Messages that ask something else mid-form: answered by a rule, then the form goes on.
@@ -299,7 +300,12 @@ class ValidateReportForm(FormValidationAction):
     ) -> dict[str, Any]:
         chosen = _entity(tracker, "report_category")
         if chosen:
-            return {"report_category": chosen}
+            try:
+                known = {c["code"] for c in await self.client.report_categories()}
+            except (ServiceUnavailableError, ServiceRefusedError):
+                known = set()
+            # A category pressed (or forged) that the service does not know is not taken.
+            return {"report_category": chosen if chosen in known else None}
         if not self._answering(tracker, "report_category"):
             return {}
         text = _text(tracker)
@@ -449,7 +455,12 @@ class ValidateReportForm(FormValidationAction):
             return {}
         follow = _entity(tracker, "report_follow")
         if follow:
-            return {"report_follow": follow.upper(), "report_confirmed": True}
+            # Only the report this summary offered: a payload naming a code is a request, not
+            # proof (the service checks the offer again when following).
+            offered = tracker.get_slot("report_follow_offered")
+            if offered and follow.strip().upper() == offered:
+                return {"report_follow": offered, "report_confirmed": True}
+            return {}
         edit = _entity(tracker, "report_edit")
         if edit == "report_description":
             return {"report_description": None, "report_category": None}
@@ -528,6 +539,7 @@ class ActionAskReportConfirmed(Action):
         try:
             preview = await self.client.report_preview(
                 {
+                    "citizen": citizen_of(tracker),
                     "description": tracker.get_slot("report_description") or "",
                     "category": category,
                     "address": tracker.get_slot("report_address"),
@@ -585,7 +597,7 @@ class ActionAskReportConfirmed(Action):
             {"title": "Hủy phản ánh", "payload": "/cancel"},
         ]
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-        return []
+        return [SlotSet("report_follow_offered", duplicate["code"] if duplicate else None)]
 
 
 def _reset() -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -29,6 +30,12 @@ class ServiceRefusedError(RuntimeError):
         self.status = status
         self.code = code
         self.message = message
+
+
+def _segment(value: str) -> str:
+    """A code from the conversation as one path segment: it may come from a button payload a
+    citizen forged, so "/" and ".." can never reach another path of the service."""
+    return quote(value.strip(), safe="")
 
 
 class ServiceClient:
@@ -64,10 +71,10 @@ class ServiceClient:
         params: dict[str, Any] = {"aspect": aspect, "full": str(full).lower()}
         if commune:
             params["commune"] = commune
-        return await self._get(f"/api/v1/procedures/{code}/answer", params)
+        return await self._get(f"/api/v1/procedures/{_segment(code)}/answer", params)
 
     async def application(self, code: str) -> dict[str, Any] | None:
-        return await self._get(f"/api/v1/applications/{code}")
+        return await self._get(f"/api/v1/applications/{_segment(code)}")
 
     async def _internal(
         self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
@@ -109,16 +116,18 @@ class ServiceClient:
         return list(body["reports"])
 
     async def citizen_report(self, code: str, citizen: str) -> dict[str, Any]:
-        return await self._internal("GET", f"/reports/{code}", params={"citizen": citizen})
+        return await self._internal(
+            "GET", f"/reports/{_segment(code)}", params={"citizen": citizen}
+        )
 
     async def follow_report(self, code: str, citizen: str, channel: str) -> dict[str, Any]:
         body = {"citizen": citizen, "channel": channel}
-        return await self._internal("POST", f"/reports/{code}/follow", json=body)
+        return await self._internal("POST", f"/reports/{_segment(code)}/follow", json=body)
 
     async def rate_report(self, code: str, citizen: str, rating: int) -> dict[str, Any]:
         body = {"citizen": citizen, "rating": rating}
-        return await self._internal("POST", f"/reports/{code}/rating", json=body)
+        return await self._internal("POST", f"/reports/{_segment(code)}/rating", json=body)
 
     async def reopen_report(self, code: str, citizen: str, reason: str) -> dict[str, Any]:
         body = {"citizen": citizen, "reason": reason}
-        return await self._internal("POST", f"/reports/{code}/reopen", json=body)
+        return await self._internal("POST", f"/reports/{_segment(code)}/reopen", json=body)

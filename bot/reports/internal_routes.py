@@ -35,8 +35,10 @@ from bot.reports.service import (
     citizen_reports,
     find_duplicates,
     follow_report,
+    offer_duplicates,
     report_by_code,
     submit_report,
+    was_offered,
 )
 from vitext import normalize_message
 
@@ -68,6 +70,8 @@ class PreviewIn(Place):
     # Empty when only the place is being resolved (the commune of an address).
     description: str = Field(default="", max_length=5000)
     category: str | None = Field(default=None, max_length=40)
+    # The citizen the summary is shown to: the duplicates found are offered to them to follow.
+    citizen: str | None = Field(default=None, pattern=SENDER_PATTERN)
 
 
 class SubmitIn(Place):
@@ -157,8 +161,10 @@ def preview(body: PreviewIn, factory: SessionFactoryDep) -> dict[str, Any]:
             longitude=body.longitude,
         )
         with factory() as session:
-            found = find_duplicates(session, draft, chosen.code)
-            duplicates = [report_summary(r, catalog) for r in found[:MAX_CATEGORY_CHOICES]]
+            found = find_duplicates(session, draft, chosen.code)[:MAX_CATEGORY_CHOICES]
+            duplicates = [report_summary(r, catalog) for r in found]
+            if body.citizen is not None and found:
+                offer_duplicates(session, found, body.citizen)
     return {
         "categories": [{"code": c.code, "name": c.name} for c, _ in ranked[:MAX_CATEGORY_CHOICES]],
         "confident": confident,
@@ -248,7 +254,9 @@ def follow(code: str, body: CitizenIn, factory: SessionFactoryDep) -> dict[str, 
     catalog = default_catalog()
     with factory() as session:
         report = report_by_code(session, code)
-        if report is None:
+        # Only a report the chat offered this citizen (a payload naming a code is a request,
+        # never proof); the same answer whether it does not exist or was not offered.
+        if report is None or not was_offered(session, report, body.citizen):
             raise ApiError(404, "report_not_found", f"Không có phản ánh {code.strip().upper()}.")
         # Only open reports can be followed (the duplicate offer names only open ones).
         if report.state not in OPEN_STATES:

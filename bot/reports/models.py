@@ -87,3 +87,20 @@ class ReportFollower(Base):
     follower_id: Mapped[str] = mapped_column(String(200), index=True)
     channel: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DuplicateOffer(Base):
+    """An open report the chat offered a citizen to follow instead of filing the same again.
+
+    Following needs one: a button payload naming a report code is a request, never proof that
+    the report was offered (codes are sequential, so every report could otherwise be walked).
+    """
+
+    __tablename__ = "report_duplicate_offers"
+    __table_args__ = (UniqueConstraint("report_id", "citizen_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    citizen_id: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from bot.db import utcnow
 from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import ReportCatalog, Urgency, default_catalog
 from bot.reports.lifecycle import OPEN_STATES, Actor, State, TransitionError, check_transition
-from bot.reports.models import Report, ReportFollower, ReportUpdate
+from bot.reports.models import DuplicateOffer, Report, ReportFollower, ReportUpdate
 from bot.reports.notify import notify_agency, notify_citizens
 from vitext import fold
 
@@ -153,6 +153,59 @@ def report_by_code(session: Session, code: str) -> Report | None:
 
 def _by_submission_key(session: Session, key: str) -> Report | None:
     return session.scalars(select(Report).where(Report.submission_key == key)).first()
+
+
+OFFER_HOURS = 24  # how long a duplicate shown at a summary may be followed
+
+
+def offer_duplicates(
+    session: Session, reports: list[Report], citizen_id: str, now: datetime | None = None
+) -> None:
+    """Remember that the chat offered ``citizen_id`` to follow these reports (for a day)."""
+    now = now or utcnow()
+    expires = now + timedelta(hours=OFFER_HOURS)
+    offered = set(
+        session.scalars(
+            select(DuplicateOffer.report_id).where(
+                DuplicateOffer.citizen_id == citizen_id,
+                DuplicateOffer.report_id.in_([r.id for r in reports]),
+            )
+        )
+    )
+    for report in reports:
+        if report.id in offered:
+            session.execute(
+                update(DuplicateOffer)
+                .where(DuplicateOffer.citizen_id == citizen_id)
+                .where(DuplicateOffer.report_id == report.id)
+                .values(expires_at=expires)
+            )
+        else:
+            session.add(
+                DuplicateOffer(
+                    report_id=report.id, citizen_id=citizen_id, created_at=now, expires_at=expires
+                )
+            )
+    try:
+        session.commit()
+    except IntegrityError:  # the same offer recorded at the same moment by another request
+        session.rollback()
+
+
+def was_offered(
+    session: Session, report: Report, citizen_id: str, now: datetime | None = None
+) -> bool:
+    """Whether the chat offered this citizen to follow ``report``, and the offer still holds."""
+    return (
+        session.scalars(
+            select(DuplicateOffer.id).where(
+                DuplicateOffer.report_id == report.id,
+                DuplicateOffer.citizen_id == citizen_id,
+                DuplicateOffer.expires_at > (now or utcnow()),
+            )
+        ).first()
+        is not None
+    )
 
 
 def follow_report(session: Session, report: Report, follower_id: str, channel: str) -> bool:

@@ -17,6 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.reports import (
+    ActionAskReportConfirmed,
     ActionCheckReportStatus,
     ActionSubmitReport,
     ValidateReportForm,
@@ -24,7 +25,7 @@ from actions.reports import (
     is_descriptive,
     rating_in,
 )
-from actions.service_client import ServiceClient
+from actions.service_client import ServiceClient, ServiceRefusedError
 
 PREVIEW = {
     "categories": [{"code": "street_lighting", "name": "Chiếu sáng công cộng"}],
@@ -47,6 +48,7 @@ class InternalApi:
     def __init__(self) -> None:
         self.received: list[tuple[str, str, Any]] = []
         self.status = 200
+        self.preview = PREVIEW
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -78,7 +80,9 @@ class InternalApi:
         if self.status >= 500:
             return self.status, {"error": {"code": "internal", "message": "Lỗi"}}
         if path.endswith("/reports/preview"):
-            return 200, PREVIEW
+            return 200, self.preview
+        if path.endswith("/reports/categories"):
+            return 200, {"categories": PREVIEW["categories"]}
         if method == "POST" and path == "/api/v1/internal/reports":
             return 201, FILED
         if path.startswith("/api/v1/internal/reports/PA-2026-000077"):
@@ -261,83 +265,94 @@ async def test_following_a_duplicate_confirms_without_filing_a_new_report(api) -
     follow = tracker(
         '/report_problem{"report_follow":"PA-2026-000007"}',
         "report_problem",
-        slots={**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed"},
+        slots={**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed",
+               "report_follow_offered": "PA-2026-000007"},
         entities=[{"entity": "report_follow", "value": "pa-2026-000007"}],
-    )
+    )  # fmt: skip
     events = await form.run(CollectingDispatcher(), follow, {"forms": {}})
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert (slots["report_follow"], slots["report_confirmed"]) == ("PA-2026-000007", True)
 
 
-@pytest.mark.asyncio
-async def test_a_deny_on_the_summary_asks_what_to_change(api) -> None:
-    form = ValidateReportForm(ServiceClient(api.url))
-    dispatcher = CollectingDispatcher()
-    no = tracker(
-        "không đúng",
-        "deny",
-        slots={**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed"},
-    )
-    events = await form.run(dispatcher, no, {"forms": {}})
-    assert dispatcher.messages[0]["response"] == "utter_report_what_to_change"
-    assert {"event": "slot", "name": "report_confirmed", "value": None} in [
-        {k: e[k] for k in ("event", "name", "value")} for e in events if e["event"] == "slot"
-    ]
+# -- payloads are requests, not facts: every entity a button payload can set, forged -------
 
 
-@pytest.mark.parametrize("text", ["khỏi", "bỏ qua", "ko co anh"])
+@pytest.mark.parametrize("offered", [None, "PA-2026-000007"])
 @pytest.mark.asyncio
-async def test_no_photo_typed_at_the_photo_question_skips_it_rather_than_cancelling(
-    api, text
-) -> None:
+async def test_a_forged_follow_payload_is_not_taken(api, offered) -> None:
     form = ValidateReportForm(ServiceClient(api.url))
-    skip = tracker(
-        text,
-        "cancel",
-        slots={**CONFIRMED, "report_photo_step": None, "requested_slot": "report_photo_step"},
-    )
-    events = await form.run(CollectingDispatcher(), skip, {"forms": {}})
+    forged = tracker(
+        '/report_problem{"report_follow":"PA-2026-000002"}',
+        "report_problem",
+        slots={**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed",
+               "report_follow_offered": offered},
+        entities=[{"entity": "report_follow", "value": "PA-2026-000002"}],
+    )  # fmt: skip
+    events = await form.run(CollectingDispatcher(), forged, {"forms": {}})
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    assert slots["report_photo_step"] == "skipped"
+    assert slots.get("report_follow") is None and slots.get("report_confirmed") is None
+    assert not [r for r in api.received if r[1].endswith("/follow")]
+
+
+@pytest.mark.asyncio
+async def test_the_summary_offers_its_duplicate_for_this_citizen_only(api) -> None:
+    api.preview = {**PREVIEW, "duplicates": [LATE]}
+    dispatcher = CollectingDispatcher()
+    events = await ActionAskReportConfirmed(ServiceClient(api.url)).run(
+        dispatcher, tracker("4", "inform", slots=CONFIRMED), {}
+    )
+    assert {"event": "slot", "name": "report_follow_offered", "value": LATE["code"]} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
+    preview_calls = [r for r in api.received if r[1].endswith("/reports/preview")]
+    assert preview_calls[0][2]["citizen"] == "web:" + "a" * 32
+
+
+@pytest.mark.parametrize("value", ["street_lighting", "no_such_category", "'; drop table"])
+@pytest.mark.asyncio
+async def test_a_pressed_category_is_taken_only_when_the_service_knows_it(api, value) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    pressed = tracker(
+        f'/report_problem{{"report_category":"{value}"}}',
+        "report_problem",
+        slots={"report_description": "đèn tắt", "requested_slot": "report_category"},
+        entities=[{"entity": "report_category", "value": value}],
+    )
+    events = await form.run(CollectingDispatcher(), pressed, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots.get("report_category") == (value if value == "street_lighting" else None)
+
+
+@pytest.mark.parametrize("value", ["critical", "urgent; drop", ""])
+@pytest.mark.asyncio
+async def test_a_forged_urgency_or_edit_changes_nothing(api, value) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    summary = {**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed"}
+    forged = tracker(
+        "/report_problem",
+        "report_problem",
+        slots=summary,
+        entities=[{"entity": "report_urgency", "value": value},
+                  {"entity": "report_edit", "value": value or "report_photos"}],
+    )  # fmt: skip
+    events = await form.run(CollectingDispatcher(), forged, {"forms": {}})
+    changed = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert all(summary.get(k) == v for k, v in changed.items() if k != "requested_slot")
 
 
 @pytest.mark.parametrize(
-    ("requested", "step"),
-    [("report_photo_step", None), ("report_confirmed", "skipped"), ("report_address", None)],
-    ids=["at the photo question", "on the summary", "before the photo question"],
+    "code", ["../internal/reports", "PA-2026-000077/follow", "..%2F..%2Fstaff", "a b?c=d#e"]
 )
 @pytest.mark.asyncio
-async def test_a_photo_sent_with_any_message_is_added_to_the_report(api, requested, step) -> None:
-    """Photos are not a required slot: the form must still take them (rasa_sdk only runs the
-    extractors of required slots); at the photo question a photo answers it."""
-    form = ValidateReportForm(ServiceClient(api.url))
-    photo = tracker(
-        "/report_problem",
-        "report_problem",
-        slots={
-            **CONFIRMED,
-            "report_photos": ["m1"],
-            "report_photo_step": step,
-            "requested_slot": requested,
-        },
-        metadata={"attachments": [{"media_id": "m2", "content_type": "image/jpeg"}]},
-        confidence=1.0,
-    )
-    events = await form.run(CollectingDispatcher(), photo, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    assert slots["report_photos"] == ["m1", "m2"]
-    assert slots.get("report_photo_step", step) == (step or "done")
-
-
-def test_every_report_action_is_registered_and_the_base_is_not() -> None:
-    from rasa_sdk.executor import ActionExecutor
-
-    executor = ActionExecutor()
-    executor.register_package("actions")
-    assert {
-        "action_check_report_status",
-        "action_rate_report",
-        "action_reopen_report",
-        "action_submit_report",
-        "validate_report_form",
-    } <= set(executor.actions)
+async def test_a_code_from_a_payload_stays_one_path_segment(api, code) -> None:
+    client = ServiceClient(api.url)
+    try:
+        await client.follow_report(code, "web:" + "a" * 32, "web")
+    except ServiceRefusedError:
+        pass
+    await client.answer(code, "fee")
+    follow_path, answer_path = (r[1].split("?")[0] for r in api.received[-2:])
+    assert follow_path.split("/")[:5] == ["", "api", "v1", "internal", "reports"]
+    assert len(follow_path.split("/")) == 7 and follow_path.endswith("/follow")
+    assert len(answer_path.split("/")) == 6 and answer_path.endswith("/answer")
+    assert ".." not in follow_path.split("/") and ".." not in answer_path.split("/")
