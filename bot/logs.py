@@ -11,7 +11,11 @@ def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # Plain tracebacks: with `rich` installed (schemathesis brings it) structlog would
+        # render every local variable of every frame, slowly and with citizens' data in it.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.logs import configure_logging
 from bot.settings import ROOT, Environment, Settings
 from bot.staff.models import Role
 from bot.staff.security import create_staff
@@ -39,6 +40,12 @@ STAFF = (
     ("ioc", Role.OPERATOR, None),
 )
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _logging() -> None:
+    """Log as the service's processes do (plain tracebacks, not `rich`'s slow local dumps)."""
+    configure_logging()
 
 
 def free_port() -> int:

@@ -154,6 +154,12 @@ def test_only_the_reporter_or_a_follower_reads_a_report(api):
     )
     # Not found and not yours read the same, so codes cannot be probed.
     assert theirs.json()["error"]["code"] == missing.json()["error"]["code"] == "report_not_found"
+    # The summary of the same problem offers the report to follow (only then may they).
+    client.post(
+        "/api/v1/internal/reports/preview",
+        json={"citizen": other, **LIGHT},
+        headers=AUTH,
+    )
     followed = client.post(
         f"/api/v1/internal/reports/{code}/follow",
         json={"citizen": other, "channel": "telegram"},
