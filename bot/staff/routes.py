@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
@@ -93,14 +94,28 @@ def _bearer(authorization: Annotated[str | None, Header()] = None) -> str:
 BearerDep = Annotated[str, Depends(_bearer)]
 
 
-def _identity(settings: SettingsDep, factory: SessionFactoryDep, token: BearerDep) -> StaffIdentity:
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _refused(request: Request, exc: AuthError) -> ApiError:
+    """A token refused; logged, as every authentication decision is (ASVS 7.2.1)."""
+    structlog.get_logger("bot.staff").info(
+        "staff_token_refused", code=exc.code, path=request.url.path, client=_client(request)
+    )
+    return ApiError(401, exc.code, exc.message)
+
+
+def _identity(
+    request: Request, settings: SettingsDep, factory: SessionFactoryDep, token: BearerDep
+) -> StaffIdentity:
     """Who is asking: the session the token names must be live, its account active and at
     the same version; role and agency come from the account as it is now."""
     with factory() as session:
         try:
             return sessions.identify(session, token, settings.staff_token_secret.get_secret_value())
         except AuthError as exc:
-            raise ApiError(401, exc.code, exc.message) from exc
+            raise _refused(request, exc) from exc
 
 
 IdentityDep = Annotated[StaffIdentity, Depends(_identity)]
@@ -132,7 +147,7 @@ def login(
                 session,
                 username=body.username,
                 password=body.password,
-                address=request.client.host if request.client else "unknown",
+                address=_client(request),
                 secret=settings.staff_token_secret.get_secret_value(),
                 throttle_policy=throttle_policy,
                 session_policy=session_policy,
@@ -153,7 +168,9 @@ def login(
     responses=SESSION_ERRORS,
     summary="The next token of a live session",
 )
-def refresh(token: BearerDep, settings: SettingsDep, factory: SessionFactoryDep) -> LoginOut:
+def refresh(
+    request: Request, token: BearerDep, settings: SettingsDep, factory: SessionFactoryDep
+) -> LoginOut:
     """Exchange a token that has not expired for a new one (call it before
     `expires_in_seconds` runs out); refused once the session is over (log in again)."""
     _, session_policy = sessions.policies(settings)
@@ -164,7 +181,7 @@ def refresh(token: BearerDep, settings: SettingsDep, factory: SessionFactoryDep)
                 session, token, settings.staff_token_secret.get_secret_value(), session_policy, now
             )
         except AuthError as exc:
-            raise ApiError(401, exc.code, exc.message) from exc
+            raise _refused(request, exc) from exc
     return _token_out(issued, now)
 
 
@@ -172,6 +189,7 @@ def refresh(token: BearerDep, settings: SettingsDep, factory: SessionFactoryDep)
     "/logout", status_code=204, responses=SESSION_ERRORS, summary="End this session at once"
 )
 def logout(
+    request: Request,
     token: BearerDep,
     settings: SettingsDep,
     factory: SessionFactoryDep,
@@ -184,7 +202,7 @@ def logout(
             secret = settings.staff_token_secret.get_secret_value()
             sessions.log_out(session, token, secret, everywhere=everywhere)
         except AuthError as exc:
-            raise ApiError(401, exc.code, exc.message) from exc
+            raise _refused(request, exc) from exc
     return Response(status_code=204)
 
 

@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
@@ -203,6 +204,9 @@ def log_out(
     if everywhere:
         end_all_sessions(session, user)
     session.commit()
+    structlog.get_logger("bot.staff").info(
+        "staff_logout", user_id=user.id, session_id=staff_session.id, everywhere=everywhere
+    )
 
 
 def prune(session: Session, now: datetime | None = None) -> int:
