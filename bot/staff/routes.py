@@ -52,7 +52,10 @@ LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
         "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
     },
 }
-SESSION_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorResponse}}
+SESSION_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+}
 
 
 def _text(value: str) -> str:
