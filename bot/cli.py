@@ -126,34 +126,6 @@ def seed_demo_applications() -> int:
     return 0
 
 
-def create_staff_account(username: str, name: str, role: str, agency: str | None) -> int:
-    import getpass
-
-    from bot.reports.catalog import default_catalog
-    from bot.staff.models import Role
-    from bot.staff.security import AuthError, create_staff
-
-    if agency and agency not in default_catalog().agencies:
-        print(f"Đơn vị {agency} không có trong data/catalog/agencies.yml.")
-        return 1
-    password = getpass.getpass("Mật khẩu (ít nhất 12 ký tự): ")
-    with _factory()() as session:
-        try:
-            user = create_staff(
-                session,
-                username=username,
-                display_name=name,
-                password=password,
-                role=Role(role),
-                agency_code=agency,
-            )
-        except AuthError as exc:
-            print(exc.message)
-            return 1
-    print(f"Đã tạo tài khoản {user.username} ({user.role.value}).")
-    return 0
-
-
 def create_api_key(name: str, kind: str) -> int:
     from bot.apiclients.models import ClientKind, create_client
 
@@ -336,6 +308,8 @@ def chat(url: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.staff import commands as staff_commands
+
     parser = argparse.ArgumentParser(prog="hue-s", description="Hue-S assistant")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations")
@@ -365,14 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     applications.add_subparsers(dest="action", required=True).add_parser(
         "seed-demo", help="load the demonstration applications (development only)"
     )
-    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
-        dest="action", required=True
-    )
-    new_staff = staff.add_parser("create", help="create a staff account (asks for a password)")
-    new_staff.add_argument("username")
-    new_staff.add_argument("--name", required=True, help="display name")
-    new_staff.add_argument("--role", choices=["agency_staff", "operator", "admin"], required=True)
-    new_staff.add_argument("--agency", help="agency code (agency_staff only)")
+    staff_commands.register(sub)  # create, unlock, reset-password, disable, set-role, …
     keys = sub.add_parser("api-keys", help="keys for Open311 clients (host apps: `host add`)")
     new_key = keys.add_subparsers(dest="action", required=True).add_parser("create")
     new_key.add_argument("name")
@@ -422,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "applications":
         return seed_demo_applications()
     if args.command == "staff":
-        return create_staff_account(args.username, args.name, args.role, args.agency)
+        return staff_commands.run(args, _factory)
     if args.command == "api-keys":
         return create_api_key(args.name, args.kind)
     if args.command == "host" and args.action == "add":

@@ -51,7 +51,17 @@ class Settings(BaseSettings):
     one_stop_shop: str = "bot.applications.adapter:DatabaseOneStopShop"
     # Signs staff API tokens (HS256; at least 32 characters).
     staff_token_secret: SecretStr = SecretStr("dev-staff-token-secret-change-me-0123456789")
-    staff_token_hours: float = Field(default=8.0, gt=0, le=24)
+    # A staff access token lasts this long; POST /api/v1/staff/token/refresh with a live one
+    # gives the next (so idle this long = logged out), and a login session ends after
+    # STAFF_SESSION_HOURS whatever is done.
+    staff_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    staff_session_hours: float = Field(default=12.0, gt=0, le=7 * 24)
+    # Failed staff logins: a username (known or not) is locked after this many in a row, a
+    # client address after this many in an hour across usernames; the first lock lasts
+    # STAFF_LOCKOUT_MINUTES and each further one twice as long (at most a day).
+    staff_login_max_failures: int = Field(default=5, ge=1)
+    staff_address_max_failures: int = Field(default=20, ge=1)
+    staff_lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
     # Notifications (the outbox worker): SMTP for e-mail, a key to sign webhooks, and the
     # Telegram bot that posts to agencies' groups (unset: those messages wait and retry).
     smtp_host: str = "127.0.0.1"

@@ -1,22 +1,27 @@
 """The agency-side API: staff log in, see the reports they may see, and move them along.
 
-Tokens are Bearer JWTs from POST /api/v1/staff/login. Agency staff see only their agency's
-reports (another agency's report answers 404, as if it did not exist); operators see all and
-may reassign. Every change goes through the lifecycle rules and is recorded with its actor.
+Tokens are Bearer JWTs from POST /api/v1/staff/login, valid for STAFF_TOKEN_MINUTES and renewed
+with POST /api/v1/staff/token/refresh while live; POST /api/v1/staff/logout ends the session at
+once. A token only names a session: role and agency are read from the database on every
+request (bot/staff/sessions.py). Agency staff see only their agency's reports (another
+agency's report answers 404, as if it did not exist); operators see all and may reassign.
+Every change goes through the lifecycle rules and is recorded with its actor.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
-from pydantic import BaseModel, Field
+import structlog
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot.conversations.schemas import ErrorResponse
 from bot.db import utcnow
 from bot.deps import SessionFactoryDep, SettingsDep
-from bot.errors import ApiError
+from bot.errors import ApiError, error_response
 from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import default_catalog
 from bot.reports.lifecycle import Actor, State, TransitionError
@@ -24,9 +29,10 @@ from bot.reports.models import Report
 from bot.reports.overdue import is_overdue
 from bot.reports.service import change_state, report_by_code
 from bot.reports.stats import agency_stats
+from bot.staff import sessions
 from bot.staff.access import report_view, visible_report, visible_reports
-from bot.staff.models import Role, StaffUser
-from bot.staff.security import AuthError, StaffIdentity, authenticate, issue_token, read_token
+from bot.staff.models import Role
+from bot.staff.security import AuthError, StaffIdentity
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -36,11 +42,33 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
 }
+LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "wrong username or password"},
+    422: {"model": ErrorResponse},
+    429: {
+        "model": ErrorResponse,
+        "description": "too many failed logins for this username or from this address; the "
+        "same sentence as a wrong password, with how long to wait (also in Retry-After)",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    },
+}
+SESSION_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+}
+
+
+def _text(value: str) -> str:
+    """Refuse what no username or password holds and the database cannot store (422)."""
+    if "\x00" in value:
+        raise ValueError("NUL character")
+    value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError
+    return value
 
 
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=80)
-    password: str = Field(min_length=1, max_length=200)
+    username: Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_text)]
+    password: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_text)]
 
 
 class LoginOut(BaseModel):
@@ -48,6 +76,8 @@ class LoginOut(BaseModel):
     expires_in_seconds: int
     role: Role
     agency_code: str | None
+    # Renew the token before it expires (POST /token/refresh); after this, log in again.
+    session_expires_in_seconds: int
 
 
 class TransitionIn(BaseModel):
@@ -58,44 +88,125 @@ class TransitionIn(BaseModel):
     extension_days: int | None = Field(default=None, ge=1, le=60)
 
 
-def _identity(
-    settings: SettingsDep,
-    factory: SessionFactoryDep,
-    authorization: Annotated[str | None, Header()] = None,
-) -> StaffIdentity:
+def _bearer(authorization: Annotated[str | None, Header()] = None) -> str:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise ApiError(401, "login_required", "Vui lòng đăng nhập.")
-    try:
-        identity = read_token(
-            authorization.split(" ", 1)[1].strip(), settings.staff_token_secret.get_secret_value()
-        )
-    except AuthError as exc:
-        raise ApiError(401, exc.code, exc.message) from exc
+    return authorization.split(" ", 1)[1].strip()
+
+
+BearerDep = Annotated[str, Depends(_bearer)]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _refused(request: Request, exc: AuthError) -> ApiError:
+    """A token refused; logged, as every authentication decision is (ASVS 7.2.1)."""
+    structlog.get_logger("bot.staff").info(
+        "staff_token_refused", code=exc.code, path=request.url.path, client=_client(request)
+    )
+    return ApiError(401, exc.code, exc.message)
+
+
+def _identity(
+    request: Request, settings: SettingsDep, factory: SessionFactoryDep, token: BearerDep
+) -> StaffIdentity:
+    """Who is asking: the session the token names must be live, its account active and at
+    the same version; role and agency come from the account as it is now."""
     with factory() as session:
-        user = session.get(StaffUser, identity.user_id)
-        if user is None or not user.active or user.role is not identity.role:
-            raise ApiError(401, "invalid_token", "Phiên đăng nhập không còn hiệu lực.")
-    return identity
+        try:
+            return sessions.identify(session, token, settings.staff_token_secret.get_secret_value())
+        except AuthError as exc:
+            raise _refused(request, exc) from exc
 
 
 IdentityDep = Annotated[StaffIdentity, Depends(_identity)]
 
 
-@router.post("/login", response_model=LoginOut, responses=ERRORS, summary="Staff log in")
-def login(body: LoginIn, settings: SettingsDep, factory: SessionFactoryDep) -> LoginOut:
+def _token_out(issued: sessions.IssuedToken, now: datetime) -> LoginOut:
+    return LoginOut(
+        token=issued.token,
+        expires_in_seconds=int((issued.expires_at - now).total_seconds()),
+        role=issued.identity.role,
+        agency_code=issued.identity.agency_code,
+        session_expires_in_seconds=int((issued.session_ends_at - now).total_seconds()),
+    )
+
+
+@router.post("/login", response_model=LoginOut, responses=LOGIN_ERRORS, summary="Staff log in")
+def login(
+    body: LoginIn, request: Request, settings: SettingsDep, factory: SessionFactoryDep
+) -> LoginOut | JSONResponse:
+    """A token for this username and password. After STAFF_LOGIN_MAX_FAILURES wrong passwords
+    in a row for a username (known or not), or STAFF_ADDRESS_MAX_FAILURES in an hour from one
+    address, logins are refused for a while (429 with Retry-After), even with the right
+    password; each further lock lasts twice as long."""
+    throttle_policy, session_policy = sessions.policies(settings)
+    now = utcnow()
     with factory() as session:
         try:
-            user = authenticate(session, body.username, body.password)
+            issued = sessions.log_in(
+                session,
+                username=body.username,
+                password=body.password,
+                address=_client(request),
+                secret=settings.staff_token_secret.get_secret_value(),
+                throttle_policy=throttle_policy,
+                session_policy=session_policy,
+                now=now,
+            )
+        except sessions.LoginRefused as exc:
+            if exc.retry_after is None:
+                raise ApiError(401, exc.code, exc.message) from exc
+            response = error_response(429, exc.code, exc.message)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+    return _token_out(issued, now)
+
+
+@router.post(
+    "/token/refresh",
+    response_model=LoginOut,
+    responses=SESSION_ERRORS,
+    summary="The next token of a live session",
+)
+def refresh(
+    request: Request, token: BearerDep, settings: SettingsDep, factory: SessionFactoryDep
+) -> LoginOut:
+    """Exchange a token that has not expired for a new one (call it before
+    `expires_in_seconds` runs out); refused once the session is over (log in again)."""
+    _, session_policy = sessions.policies(settings)
+    now = utcnow()
+    with factory() as session:
+        try:
+            issued = sessions.refresh(
+                session, token, settings.staff_token_secret.get_secret_value(), session_policy, now
+            )
         except AuthError as exc:
-            raise ApiError(401, exc.code, exc.message) from exc
-        ttl = timedelta(hours=settings.staff_token_hours)
-        token = issue_token(user, settings.staff_token_secret.get_secret_value(), ttl)
-        return LoginOut(
-            token=token,
-            expires_in_seconds=int(ttl.total_seconds()),
-            role=user.role,
-            agency_code=user.agency_code,
-        )
+            raise _refused(request, exc) from exc
+    return _token_out(issued, now)
+
+
+@router.post(
+    "/logout", status_code=204, responses=SESSION_ERRORS, summary="End this session at once"
+)
+def logout(
+    request: Request,
+    token: BearerDep,
+    settings: SettingsDep,
+    factory: SessionFactoryDep,
+    everywhere: Annotated[
+        bool, Query(description="end every session of this account, on every device")
+    ] = False,
+) -> Response:
+    with factory() as session:
+        try:
+            secret = settings.staff_token_secret.get_secret_value()
+            sessions.log_out(session, token, secret, everywhere=everywhere)
+        except AuthError as exc:
+            raise _refused(request, exc) from exc
+    return Response(status_code=204)
 
 
 @router.get("/reports", responses=ERRORS, summary="Reports this staff member may see")
