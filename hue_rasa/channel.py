@@ -2,16 +2,30 @@
 
 Unlike Rasa's REST channel it refuses requests without the shared secret, carries the
 metadata the service attaches (channel, user identity, location, attachments) into the
-tracker, and reports a failure as a failure (HTTP 500) instead of an empty 200.
+tracker, and reports a failure as a failure instead of an empty 200:
+
+- Rasa itself fails: HTTP 500.
+- A custom action could not be run (the action server is down, restarting or answered with an
+  error): Rasa would log it, drop the action's events and carry on. Here the turn is rewound
+  (a ``UserUtteranceReverted`` in the tracker, so the conversation is as before the message)
+  and the answer is HTTP 503: the service keeps the message and sends it again later.
+- A replay (``"replay": "once"``) of a message whose user event is already in the tracker is
+  not run again: the replies that followed it are returned (``"already_processed": true``).
+  ``"replay": "check"`` only asks whether it was processed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional
+from contextvars import ContextVar
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
+import aiohttp
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUtteranceReverted, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -20,6 +34,56 @@ logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Gateway-Secret"  # noqa: S105 - a header name, not a secret
 MIN_SECRET_LENGTH = 16
+REPLAY_MODES = {"once", "check"}
+
+# The custom actions that failed while this request's message was handled (one list per
+# request; Rasa runs a message's actions in the request's own task).
+_failed_actions: ContextVar[Optional[List[str]]] = ContextVar("failed_actions", default=None)
+
+
+def watch_remote_actions() -> None:
+    """Note every custom action that fails, for the request that ran it (idempotent).
+
+    Rasa catches the failure and goes on without the action's events; a rejection
+    (``ActionExecutionRejection``, e.g. a form refusing a value) is dialogue, not a failure.
+    """
+    if getattr(RemoteAction.run, "_gateway_watched", False):
+        return
+    original = RemoteAction.run
+
+    async def run(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, *args, **kwargs)
+        except ActionExecutionRejection:
+            raise
+        except Exception:
+            failed = _failed_actions.get()
+            if failed is not None:
+                failed.append(self.name())
+            raise
+
+    run._gateway_watched = True  # type: ignore[attr-defined]
+    RemoteAction.run = run  # type: ignore[method-assign]
+
+
+def _replies_after(tracker: Any, message_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot messages that followed the user event ``message_id``; None if it is not there."""
+    replies: Optional[List[Dict[str, Any]]] = None
+    for event in tracker.applied_events():
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if event.message_id == message_id:
+                replies = []
+        elif isinstance(event, BotUttered) and replies is not None:
+            fields = {"text": event.text, **(event.data or {})}
+            replies.append(
+                {
+                    "recipient_id": tracker.sender_id,
+                    **{k: v for k, v in fields.items() if v is not None},
+                }
+            )
+    return replies
 
 
 class GatewayInput(InputChannel):
@@ -41,6 +105,7 @@ class GatewayInput(InputChannel):
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
+        watch_remote_actions()
 
     def _authorised(self, request: Request) -> bool:
         given = request.headers.get(SECRET_HEADER, "")
@@ -53,6 +118,20 @@ class GatewayInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @webhook.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> HTTPResponse:
+            """200 when the action server answers too (the service replays only then)."""
+            endpoint = request.app.ctx.agent.action_endpoint
+            url = endpoint.url.rsplit("/", 1)[0] + "/health" if endpoint else None
+            try:
+                timeout = aiohttp.ClientTimeout(total=3)
+                async with aiohttp.ClientSession(timeout=timeout) as http:
+                    async with http.get(url) as answer:
+                        actions = "ok" if answer.status == 200 else f"HTTP {answer.status}"
+            except (aiohttp.ClientError, asyncio.TimeoutError, TypeError, ValueError):
+                actions = "unreachable"
+            return response.json({"actions": actions}, status=200 if actions == "ok" else 503)
+
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self._authorised(request):
@@ -64,13 +143,26 @@ class GatewayInput(InputChannel):
                 or not body["sender"]
                 or not isinstance(body.get("message"), str)
                 or not isinstance(body.get("metadata", {}), dict)
+                or body.get("replay") not in {None, *REPLAY_MODES}
+                or (body.get("replay") and not isinstance(body.get("message_id"), str))
             ):
                 return response.json(
-                    {"error": "expected JSON {sender, message, metadata?, message_id?}"},
+                    {"error": "expected JSON {sender, message, metadata?, message_id?, replay?}"},
                     status=400,
                 )
+            agent = request.app.ctx.agent
+            if body.get("replay"):
+                async with agent.lock_store.lock(body["sender"]):
+                    tracker = await agent.tracker_store.retrieve(body["sender"])
+                done = _replies_after(tracker, body["message_id"]) if tracker else None
+                if done is not None or body["replay"] == "check":
+                    return response.json(
+                        {"messages": done or [], "already_processed": done is not None}
+                    )
             metadata = body.get("metadata") or {}
             collector = CollectingOutputChannel()
+            failed: List[str] = []
+            token = _failed_actions.set(failed)
             try:
                 await on_new_message(
                     UserMessage(
@@ -85,6 +177,27 @@ class GatewayInput(InputChannel):
             except Exception:
                 logger.exception("gateway message failed for sender %s", body["sender"])
                 return response.json({"error": "processing failed"}, status=500)
-            return response.json({"messages": collector.messages})
+            finally:
+                _failed_actions.reset(token)
+            if failed:
+                await self._rewind(agent, body["sender"], body.get("message_id"))
+                return response.json(
+                    {"error": "action_failed", "actions": sorted(set(failed))}, status=503
+                )
+            return response.json({"messages": collector.messages, "already_processed": False})
 
         return webhook
+
+    @staticmethod
+    async def _rewind(agent: Any, sender: str, message_id: Optional[str]) -> None:
+        """Undo the turn of ``message_id`` if it is still the last one (it will be replayed)."""
+        async with agent.lock_store.lock(sender):
+            tracker = await agent.tracker_store.retrieve(sender)
+            events = tracker.applied_events() if tracker else []
+            users = [e for e in events if isinstance(e, UserUttered)]
+            if message_id is None or not users or users[-1].message_id != message_id:
+                logger.warning("gateway: turn of message %s not rewound", message_id)
+                return
+            tracker.update(UserUtteranceReverted())
+            await agent.tracker_store.save(tracker)
+        logger.warning("gateway: a custom action failed; turn of message %s rewound", message_id)
