@@ -6,9 +6,10 @@ tracker, and reports a failure as a failure instead of an empty 200:
 
 - Rasa itself fails: HTTP 500.
 - A custom action could not be run (the action server is down, restarting or answered with an
-  error): Rasa would log it, drop the action's events and carry on. Here the turn is rewound
-  (a ``UserUtteranceReverted`` in the tracker, so the conversation is as before the message)
-  and the answer is HTTP 503: the service keeps the message and sends it again later.
+  error): Rasa would log it, drop the action's events, carry on and save the turn, so the
+  citizen got an empty answer and the conversation went on without the action. Here the turn
+  is abandoned before it is saved (the tracker stays as it was before the message) and the
+  answer is HTTP 503: the service keeps the message and sends it again later.
 - A replay (``"replay": "once"``) of a message whose user event is already in the tracker is
   not run again: the replies that followed it are returned (``"already_processed": true``).
   ``"replay": "check"`` only asks whether it was processed.
@@ -25,7 +26,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 import aiohttp
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, UserUtteranceReverted, UserUttered
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -36,16 +37,30 @@ SECRET_HEADER = "X-Gateway-Secret"  # noqa: S105 - a header name, not a secret
 MIN_SECRET_LENGTH = 16
 REPLAY_MODES = {"once", "check"}
 
-# The custom actions that failed while this request's message was handled (one list per
-# request; Rasa runs a message's actions in the request's own task).
-_failed_actions: ContextVar[Optional[List[str]]] = ContextVar("failed_actions", default=None)
+# True while this request's message is handled (Rasa runs a message's actions in the
+# request's own task).
+_in_gateway_turn: ContextVar[bool] = ContextVar("in_gateway_turn", default=False)
+
+
+class ActionServerFailedError(BaseException):
+    """A custom action failed during a gateway turn: the turn is abandoned, not saved.
+
+    A BaseException so that it passes the ``except Exception`` with which Rasa's processor
+    swallows action failures (``MessageProcessor._run_action``); nothing between the action and
+    ``Agent.handle_message`` catches it, and the lock store's context manager releases the
+    conversation's lock on the way out.
+    """
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.action = action
 
 
 def watch_remote_actions() -> None:
-    """Note every custom action that fails, for the request that ran it (idempotent).
+    """Make a failing custom action abandon a gateway turn (idempotent).
 
-    Rasa catches the failure and goes on without the action's events; a rejection
-    (``ActionExecutionRejection``, e.g. a form refusing a value) is dialogue, not a failure.
+    A rejection (``ActionExecutionRejection``, e.g. a form refusing a value) is dialogue, not
+    a failure; outside a gateway request (``rasa shell``, tests) nothing changes.
     """
     if getattr(RemoteAction.run, "_gateway_watched", False):
         return
@@ -56,10 +71,9 @@ def watch_remote_actions() -> None:
             return await original(self, *args, **kwargs)
         except ActionExecutionRejection:
             raise
-        except Exception:
-            failed = _failed_actions.get()
-            if failed is not None:
-                failed.append(self.name())
+        except Exception as exc:
+            if _in_gateway_turn.get():
+                raise ActionServerFailedError(self.name()) from exc
             raise
 
     run._gateway_watched = True  # type: ignore[attr-defined]
@@ -67,9 +81,13 @@ def watch_remote_actions() -> None:
 
 
 def _replies_after(tracker: Any, message_id: str) -> Optional[List[Dict[str, Any]]]:
-    """The bot messages that followed the user event ``message_id``; None if it is not there."""
+    """The bot messages that followed the user event ``message_id``; None if it is not there.
+
+    Reads ``tracker.events``, not ``applied_events()``: inside a form's happy path the latter
+    leaves out the user events between two runs of the form.
+    """
     replies: Optional[List[Dict[str, Any]]] = None
-    for event in tracker.applied_events():
+    for event in tracker.events:
         if isinstance(event, UserUttered):
             if replies is not None:
                 break
@@ -161,8 +179,7 @@ class GatewayInput(InputChannel):
                     )
             metadata = body.get("metadata") or {}
             collector = CollectingOutputChannel()
-            failed: List[str] = []
-            token = _failed_actions.set(failed)
+            token = _in_gateway_turn.set(True)
             try:
                 await on_new_message(
                     UserMessage(
@@ -174,30 +191,19 @@ class GatewayInput(InputChannel):
                         message_id=body.get("message_id"),
                     )
                 )
+            except ActionServerFailedError as failed:
+                logger.warning(
+                    "gateway: custom action %s failed; message %s not kept (turn abandoned)",
+                    failed.action,
+                    body.get("message_id"),
+                    exc_info=failed.__cause__,
+                )
+                return response.json({"error": "action_failed", "action": failed.action}, 503)
             except Exception:
                 logger.exception("gateway message failed for sender %s", body["sender"])
                 return response.json({"error": "processing failed"}, status=500)
             finally:
-                _failed_actions.reset(token)
-            if failed:
-                await self._rewind(agent, body["sender"], body.get("message_id"))
-                return response.json(
-                    {"error": "action_failed", "actions": sorted(set(failed))}, status=503
-                )
+                _in_gateway_turn.reset(token)
             return response.json({"messages": collector.messages, "already_processed": False})
 
         return webhook
-
-    @staticmethod
-    async def _rewind(agent: Any, sender: str, message_id: Optional[str]) -> None:
-        """Undo the turn of ``message_id`` if it is still the last one (it will be replayed)."""
-        async with agent.lock_store.lock(sender):
-            tracker = await agent.tracker_store.retrieve(sender)
-            events = tracker.applied_events() if tracker else []
-            users = [e for e in events if isinstance(e, UserUttered)]
-            if message_id is None or not users or users[-1].message_id != message_id:
-                logger.warning("gateway: turn of message %s not rewound", message_id)
-                return
-            tracker.update(UserUtteranceReverted())
-            await agent.tracker_store.save(tracker)
-        logger.warning("gateway: a custom action failed; turn of message %s rewound", message_id)

@@ -38,10 +38,12 @@ from bot.reports.notify import citizen_target
 REPLAY_WINDOW = timedelta(minutes=10)
 """A message older than this is not answered any more: the citizen is told to send it again.
 Well inside Rasa's session expiry (60 min, domain.yml), so the conversation is still there."""
-CLAIM_LEASE = timedelta(minutes=2)
-"""A message still in flight after this (well past the Rasa timeout) lost its process."""
-QUEUE_WAIT_SECONDS = 30.0
-"""How long a live message waits for an earlier one that another process is sending again."""
+LIVE_DRAIN_SECONDS = 20.0
+"""How long a live message spends on earlier ones (sending them, or waiting for another
+process that sends one): past this it waits in the queue too, and the replay pass goes on."""
+CLAIM_LEASE = timedelta(seconds=60)
+"""A message still in flight after this lost its process: longer than a live message can
+take (``LIVE_DRAIN_SECONDS`` + the Rasa timeout, 30 s by default) or one replay."""
 WAITING = (MessageStatus.FAILED, MessageStatus.REPLAYING)
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -278,12 +280,12 @@ async def drain(
     message it answers, or a notice that a message was not processed. ``resent`` is the live
     message's (text, metadata): a last waiting message equal to it is dropped (the citizen
     sent it again). The answers are logged at ``answer_at`` (default: now). Raises
-    BacklogBlockedError when one cannot be answered now (then the later
-    ones wait too); with ``before`` (a live message) it first waits up to
-    ``QUEUE_WAIT_SECONDS`` for one that another process is sending.
+    BacklogBlockedError when one cannot be answered now (then the later ones wait too); with
+    ``before`` (a live message) it waits for one that another process is sending, and gives
+    up after ``LIVE_DRAIN_SECONDS``.
     """
     out: list[dict[str, Any]] = []
-    wait_until = time.monotonic() + (QUEUE_WAIT_SECONDS if before is not None else 0)
+    give_up_at = time.monotonic() + (LIVE_DRAIN_SECONDS if before is not None else 0)
     while True:
         message, count = await anyio.to_thread.run_sync(_oldest_waiting, factory, sender_id, before)
         if message is None:
@@ -305,9 +307,11 @@ async def drain(
                 )
             )
             continue
+        if before is not None and time.monotonic() >= give_up_at:
+            raise BacklogBlockedError(f"message {message.id} and later ones: no time left")
         claimed_at = utcnow()
         if not await anyio.to_thread.run_sync(_claim, factory, message.id, claimed_at):
-            if time.monotonic() >= wait_until:
+            if time.monotonic() >= give_up_at:
                 raise BacklogBlockedError(f"message {message.id} is being sent by another process")
             await anyio.sleep(0.2)
             continue

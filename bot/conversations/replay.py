@@ -22,6 +22,7 @@ the whole log: no index on ``status`` is needed.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import datetime
 from functools import partial
@@ -50,6 +51,7 @@ from bot.settings import Settings
 
 UNSETTLED = (MessageStatus.RECEIVED, *WAITING)
 BATCH = 500
+PASS_SECONDS = 30.0  # a pass starts on no more citizens after this: the worker has other work
 
 
 class Replayer:
@@ -113,7 +115,11 @@ class Replayer:
                 if r.status in WAITING and r.created_at >= now - REPLAY_WINDOW
             )
             if senders and await rasa.ready():
+                stop_at = time.monotonic() + PASS_SECONDS
                 for sender_id in senders:
+                    if time.monotonic() > stop_at:
+                        counts["left_for_next_pass"] += 1
+                        continue
                     try:
                         await drain(self.factory, rasa, sender_id, push=True)
                         counts["replayed_citizens"] += 1
