@@ -217,12 +217,13 @@ def review_nlu(days: float, out: str | None) -> int:
 
 
 def run_outbox(once: bool = False) -> int:
-    """Deliver due notifications every few seconds, announce reports that went past their
-    deadline about once a minute, and forget abandoned photos and expired sessions once a day
-    (Ctrl-C to stop)."""
+    """Deliver due notifications every few seconds, answer the messages the assistant could
+    not answer when it was down, announce reports that went past their deadline about once a
+    minute, and forget abandoned photos and expired sessions once a day (Ctrl-C to stop)."""
     import time
 
     from bot.channels.host.push import HostWebhookSender
+    from bot.conversations.replay import Replayer
     from bot.outbox.models import Channel
     from bot.outbox.senders import EmailSender, Sender, TelegramSender, WebhookSender
     from bot.outbox.worker import deliver_due
@@ -246,6 +247,7 @@ def run_outbox(once: bool = False) -> int:
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
         )
     factory = _factory()
+    replayer = Replayer(settings, factory)
     last_sweep, last_housekeeping = -OVERDUE_SWEEP_SECONDS, -HOUSEKEEPING_SECONDS
     try:
         while True:
@@ -259,6 +261,13 @@ def run_outbox(once: bool = False) -> int:
                 late = remind_overdue(factory)
                 if late:
                     print(f"overdue: {', '.join(late)}", flush=True)
+            try:
+                replayed = replayer.run_once()
+            except Exception as exc:  # noqa: BLE001 - notifications must go on regardless
+                print(f"replay failed: {type(exc).__name__}: {exc}", flush=True)
+            else:
+                if replayed:
+                    print(f"replay: {replayed}", flush=True)
             counts = deliver_due(factory, senders)
             if any(counts.values()):
                 print(f"outbox: {counts}", flush=True)

@@ -26,6 +26,9 @@ MODEL_INPUTS = [
     "vitext",
     "requirements/engine.lock",
 ]
+# …except files in those folders that a trained model does not contain: the gateway channel
+# is loaded by `rasa run` from credentials.yml, so changing it needs a restart, not a retrain.
+NOT_MODEL_INPUTS = {"hue_rasa/channel.py"}
 FINGERPRINT_FILE = MODELS_DIR / "latest.fingerprint"
 
 
@@ -35,7 +38,11 @@ def training_fingerprint(root: Path = ROOT) -> str:
         path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            if file.suffix in {".pyc"} or "__pycache__" in file.parts:
+            if (
+                file.suffix in {".pyc"}
+                or "__pycache__" in file.parts
+                or file.relative_to(root).as_posix() in NOT_MODEL_INPUTS
+            ):
                 continue
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes())

@@ -12,6 +12,12 @@ from bot.conversations.models import Direction, Message, MessageStatus
 from bot.conversations.schemas import Button
 
 LOCATION_SHARED = "📍 Đã chia sẻ vị trí"
+# After a citizen's message the assistant has not answered (yet).
+MARKS = {
+    MessageStatus.FAILED: " (đang chờ trợ lý trả lời)",
+    MessageStatus.REPLAYING: " (đang chờ trợ lý trả lời)",
+    MessageStatus.NOT_PROCESSED: " (chưa được xử lý)",
+}
 
 
 class HistoryItem(BaseModel):
@@ -46,7 +52,9 @@ def conversation_history(session: Session, sender_id: str, limit: int = 100) -> 
     """The last ``limit`` messages in and out, oldest first.
 
     Button payloads are shown as the title of the button that carried them; a message the
-    assistant could not answer is still shown (it is stored and will be answered on retry).
+    assistant could not answer is still shown, marked: waiting (it is answered when the
+    assistant is back, bot.conversations.replay) or not processed (the notice saying so
+    follows it).
     """
     rows = list(
         session.scalars(
@@ -83,8 +91,8 @@ def conversation_history(session: Session, sender_id: str, limit: int = 100) -> 
         text = _citizen_text(row, titles)
         if text is None and not photos:
             continue
-        if row.status is MessageStatus.FAILED and text:
-            text += " (chưa được trả lời)"
+        if text and row.status in MARKS:
+            text += MARKS[row.status]
         items.append(
             HistoryItem(id=row.id, role="citizen", text=text, photos=photos, created_at=when)
         )

@@ -21,6 +21,8 @@ class MessageStatus(StrEnum):
     RECEIVED = "received"  # stored, not yet answered by the assistant
     PROCESSED = "processed"  # answered
     FAILED = "failed"  # the assistant could not answer; kept for replay
+    REPLAYING = "replaying"  # being sent again (processed_at: when that began)
+    NOT_PROCESSED = "not_processed"  # given up on; the citizen was told to send it again
     SENT = "sent"  # an outbound reply
 
 

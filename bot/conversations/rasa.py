@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import aiohttp
 
@@ -20,7 +21,23 @@ WEBHOOK_PATH = "/webhooks/gateway/webhook"
 
 
 class RasaUnavailableError(RuntimeError):
-    """Rasa did not answer, or answered with an error."""
+    """Rasa did not answer, or answered with an error.
+
+    ``reached`` is True when Rasa answered (an error status): it was up but could not finish
+    the message (e.g. a custom action failed); False when it could not be reached at all.
+    """
+
+    def __init__(self, message: str, *, reached: bool = False) -> None:
+        super().__init__(message)
+        self.reached = reached
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The outcome of sending a stored message again (``RasaClient.replay``)."""
+
+    messages: list[dict[str, Any]]
+    already_processed: bool  # Rasa had handled it before: ``messages`` are the replies it gave
 
 
 class RasaClient:
@@ -34,31 +51,87 @@ class RasaClient:
     async def send(
         self, *, sender_id: str, text: str, metadata: dict[str, Any], message_id: str
     ) -> list[dict[str, Any]]:
+        """The assistant's replies, each response's ``custom`` part merged back in."""
+        body = await self._post(
+            {"sender": sender_id, "message": text, "metadata": metadata, "message_id": message_id}
+        )
+        return merge_custom(body["messages"])
+
+    async def replay(
+        self,
+        *,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any],
+        message_id: str,
+        mode: Literal["once", "check"],
+    ) -> Replayed:
+        """Send a stored message again; Rasa runs it only if its tracker does not hold it yet.
+
+        ``mode="check"`` never runs it: ``already_processed`` says whether Rasa had.
+        """
+        body = await self._post(
+            {
+                "sender": sender_id,
+                "message": text,
+                "metadata": metadata,
+                "message_id": message_id,
+                "replay": mode,
+            }
+        )
+        return Replayed(
+            merge_custom(body["messages"]), already_processed=body.get("already_processed") is True
+        )
+
+    async def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
         try:
             async with self._http.post(
-                self._url,
-                json={
-                    "sender": sender_id,
-                    "message": text,
-                    "metadata": metadata,
-                    "message_id": message_id,
-                },
-                headers={SECRET_HEADER: self._secret},
+                self._url, json=payload, headers={SECRET_HEADER: self._secret}
             ) as response:
-                response.raise_for_status()
-                messages = (await response.json(content_type=None))["messages"]
-        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
+                if not response.ok:
+                    detail = (await response.text())[:200]
+                    raise RasaUnavailableError(
+                        f"HTTP {response.status}: {detail}", reached=response.status != 401
+                    )
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise RasaUnavailableError(f"{type(exc).__name__}: {exc}") from exc
-        if not isinstance(messages, list):
-            raise RasaUnavailableError("Rasa replied without a list of messages")
-        return messages
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            raise RasaUnavailableError("Rasa replied without a list of messages", reached=True)
+        return body
 
     async def healthy(self) -> bool:
+        """Rasa answers (it may still be unable to run custom actions)."""
+        return await self._get_ok("/")
+
+    async def ready(self) -> bool:
+        """Rasa answers and reaches the action server: a message can be fully handled."""
+        return await self._get_ok("/ready")
+
+    async def _get_ok(self, path: str) -> bool:
         try:
-            async with self._http.get(self._url.removesuffix("/webhook") + "/") as response:
+            async with self._http.get(self._url.removesuffix("/webhook") + path) as response:
                 return response.ok
         except (aiohttp.ClientError, TimeoutError):
             return False
+
+
+def merge_custom(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa sends a response's ``custom`` part as a separate message; put it back.
+
+    A response such as the report form's "where is it?" carries text, buttons and
+    ``custom: {request_location: true}``; channels render them as one message.
+    """
+    merged: list[dict[str, Any]] = []
+    for reply in replies:
+        only_custom = reply.get("custom") is not None and not any(
+            reply.get(k) for k in ("text", "buttons", "image", "attachment")
+        )
+        if only_custom and merged and merged[-1].get("custom") is None:
+            merged[-1] = {**merged[-1], "custom": reply["custom"]}
+        else:
+            merged.append(reply)
+    return merged
 
 
 @asynccontextmanager

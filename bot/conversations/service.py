@@ -1,17 +1,30 @@
-"""The gateway use case: store the citizen's message, ask Rasa, store and return the replies."""
+"""The gateway use case: store the citizen's message, ask Rasa, store and return the replies.
+
+A message the assistant could not answer (Rasa or the action server down) stays stored as
+failed and is answered later, in order: by the citizen's next message, which first sends the
+failed ones again (``bot.conversations.backlog``), or by the replay pass of the outbox worker
+(``bot.conversations.replay``), which pushes the replies where the channel allows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 import anyio
-from sqlalchemy import insert, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.conversations.backlog import (
+    BacklogBlockedError,
+    drain,
+    rasa_metadata,
+    store_replies,
+    waiting_clause,
+)
 from bot.conversations.models import Direction, Message, MessageStatus
 from bot.conversations.rasa import RasaClient, RasaUnavailableError
 from bot.db import engine_of, utcnow
@@ -22,6 +35,12 @@ from bot.logs import log
 # coordinates from metadata.location whatever the intent).
 PHOTO_ONLY = "/report_problem"
 LOCATION_ONLY = "/inform_place"
+
+BUSY = (
+    "Trợ lý đang bận, tin nhắn của bạn đã được lưu lại và sẽ được trả lời khi trợ lý hoạt động "
+    "trở lại (thường sau ít phút)."
+)
+"""What a citizen reads when their message could not be answered now (every channel)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +54,12 @@ class Inbound:
 
 
 class AssistantUnavailableError(RuntimeError):
-    """The message was stored but the assistant could not answer it now."""
+    """The message was stored but the assistant could not answer it now.
+
+    It is answered later (``bot.conversations.replay``); ``citizen_message`` says so.
+    """
+
+    citizen_message = BUSY
 
     def __init__(self, message_id: int) -> None:
         super().__init__(f"message {message_id} stored, assistant unavailable")
@@ -49,6 +73,13 @@ class AssistantUnavailableError(RuntimeError):
 
 def record_inbound(session_factory: sessionmaker[Session], inbound: Inbound) -> int:
     """Store and commit the message before anything else happens to it."""
+    return _record_inbound(session_factory, inbound, utcnow())[0]
+
+
+def _record_inbound(
+    session_factory: sessionmaker[Session], inbound: Inbound, received_at: datetime
+) -> tuple[int, bool]:
+    """Store the message; also say whether earlier messages of this citizen wait for replay."""
     with engine_of(session_factory).begin() as connection:
         message_id: int = connection.execute(
             insert(Message)
@@ -59,11 +90,14 @@ def record_inbound(session_factory: sessionmaker[Session], inbound: Inbound) -> 
                 status=MessageStatus.RECEIVED,
                 text=inbound.text,
                 payload=inbound.metadata or None,
-                created_at=utcnow(),
+                created_at=received_at,
             )
             .returning(Message.id)
         ).scalar_one()
-    return message_id
+        waiting = connection.execute(
+            select(exists().where(waiting_clause(inbound.sender_id, before=message_id)))
+        ).scalar_one()
+    return message_id, bool(waiting)
 
 
 def _record_outcome(
@@ -86,44 +120,13 @@ def _record_outcome(
                 error=error,
             )
         )
-        if replies:
-            connection.execute(
-                insert(Message),
-                [
-                    {
-                        "sender_id": inbound.sender_id,
-                        "channel": inbound.channel,
-                        "direction": Direction.OUTBOUND,
-                        "status": MessageStatus.SENT,
-                        "text": reply.get("text"),
-                        "payload": {
-                            k: v for k, v in reply.items() if k not in {"text", "recipient_id"}
-                        }
-                        or None,
-                        "created_at": processed_at,
-                        "processed_at": processed_at,
-                    }
-                    for reply in replies
-                ],
-            )
-
-
-def merge_custom(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rasa sends a response's ``custom`` part as a separate message; put it back.
-
-    A response such as the report form's "where is it?" carries text, buttons and
-    ``custom: {request_location: true}``; channels render them as one message.
-    """
-    merged: list[dict[str, Any]] = []
-    for reply in replies:
-        only_custom = reply.get("custom") is not None and not any(
-            reply.get(k) for k in ("text", "buttons", "image", "attachment")
+        store_replies(
+            connection,
+            sender_id=inbound.sender_id,
+            channel=inbound.channel,
+            replies=replies or [],
+            at=processed_at,
         )
-        if only_custom and merged and merged[-1].get("custom") is None:
-            merged[-1] = {**merged[-1], "custom": reply["custom"]}
-        else:
-            merged.append(reply)
-    return merged
 
 
 Defer = Callable[..., None]
@@ -139,7 +142,10 @@ async def handle_message(
 ) -> list[dict[str, Any]]:
     """Store, forward to Rasa, store the replies; returns Rasa's replies.
 
-    Raises AssistantUnavailableError when Rasa fails: the message stays stored as failed.
+    Earlier messages of this citizen that are waiting for replay are sent first, in order;
+    their replies (each after a line saying which message it answers) come before this one's.
+    Raises AssistantUnavailableError when Rasa fails, or an earlier message still cannot be
+    answered: the message stays stored as failed, and is answered later.
 
     With ``defer`` the replies are stored after the citizen has them (an HTTP channel's
     background task), which takes the second write off every message's latency. The citizen's
@@ -147,18 +153,29 @@ async def handle_message(
     and the replies' time is taken when Rasa answered, so the history keeps its order.
     """
     # Database work runs in a worker thread so the event loop keeps serving other citizens.
-    message_id = await anyio.to_thread.run_sync(record_inbound, session_factory, inbound)
-    metadata = {**inbound.metadata, "channel": inbound.channel, "message_id": message_id}
+    received_at = utcnow()
+    message_id, waiting = await anyio.to_thread.run_sync(
+        _record_inbound, session_factory, inbound, received_at
+    )
+    earlier: list[dict[str, Any]] = []
     try:
-        replies = merge_custom(
-            await rasa.send(
-                sender_id=inbound.sender_id,
-                text=inbound.text,
-                metadata=metadata,
-                message_id=str(message_id),
+        if waiting:
+            earlier = await drain(
+                session_factory,
+                rasa,
+                inbound.sender_id,
+                before=message_id,
+                resent=(inbound.text, inbound.metadata),
+                # In the history the earlier answers come before this message, as they do here.
+                answer_at=received_at - timedelta(microseconds=1),
             )
+        replies = await rasa.send(
+            sender_id=inbound.sender_id,
+            text=inbound.text,
+            metadata=rasa_metadata(inbound.channel, message_id, inbound.metadata),
+            message_id=str(message_id),
         )
-    except RasaUnavailableError as exc:
+    except (RasaUnavailableError, BacklogBlockedError) as exc:
         log.warning("assistant_unavailable", message_id=message_id, error=str(exc))
         await anyio.to_thread.run_sync(
             partial(
@@ -188,4 +205,4 @@ async def handle_message(
     log.info(
         "message_handled", message_id=message_id, channel=inbound.channel, replies=len(replies)
     )
-    return replies
+    return earlier + replies
