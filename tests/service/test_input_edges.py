@@ -259,6 +259,12 @@ ACCEPTED_TODAY = pytest.mark.xfail(
 )
 
 
+def test_a_launch_token_name_that_cannot_be_sent_back_is_dropped(edges):
+    response = launch(edges, name="Lan \ud800")
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] is None
+
+
 @pytest.mark.parametrize(
     "claims",
     [

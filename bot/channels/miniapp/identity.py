@@ -38,6 +38,7 @@ from bot.channels.telegram.handlers import sender_id as telegram_sender
 from bot.db import utcnow
 from bot.errors import ApiError
 from bot.settings import Settings
+from vitext import invalid_character
 
 CLOCK_SKEW = timedelta(seconds=30)
 CITIZEN_ID = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
@@ -77,6 +78,14 @@ def _claim_time(claims: dict[str, Any], name: str) -> datetime:
     ):
         raise _refuse("launch_token_invalid_time", "Thời điểm ghi trong mã mở trợ lý không hợp lệ.")
     return datetime.fromtimestamp(value, UTC)
+
+
+def _display_name(value: object) -> str | None:
+    """The name to greet the citizen by; one that could not be sent back (a lone surrogate,
+    a control character) is dropped rather than failing the session."""
+    if not isinstance(value, str) or invalid_character(value, free_form=False) is not None:
+        return None
+    return value[:80]
 
 
 def host_sender(slug: str, citizen_id: str) -> str:
@@ -135,11 +144,10 @@ def verify_launch_token(
         session.rollback()
         raise _refuse("launch_token_replayed", "Mã mở trợ lý này đã được dùng.") from exc
     assert host.slug is not None  # host_by_slug found it by slug
-    name = claims.get("name")
     return Citizen(
         sender_id=host_sender(host.slug, subject),
         channel=host.slug,
-        name=name[:80] if isinstance(name, str) else None,
+        name=_display_name(claims.get("name")),
     )
 
 
@@ -161,5 +169,7 @@ def verify_telegram_init_data(
     if data.user is None:
         raise _refuse("telegram_init_data_invalid", "Dữ liệu Telegram không có người dùng.")
     return Citizen(
-        sender_id=telegram_sender(data.user.id), channel=TELEGRAM, name=data.user.first_name
+        sender_id=telegram_sender(data.user.id),
+        channel=TELEGRAM,
+        name=_display_name(data.user.first_name),
     )
