@@ -20,10 +20,24 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
 
 
+# Paths whose errors are Open311 GeoReport v2's list of {code, description}.
+SPEC_ERROR_PREFIXES = ("/open311/",)
+# Error types that schemas raise with a message meant for the citizen (PydanticCustomError).
+SCHEMA_ERRORS = frozenset({"location_outside_hue"})
+
 _HTTP_MESSAGES = {
     404: ("not_found", "Không tìm thấy địa chỉ này."),
     405: ("method_not_allowed", "Phương thức không được hỗ trợ cho địa chỉ này."),
 }
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
+    """A schema's own refusal (a PydanticCustomError whose type is in SCHEMA_ERRORS) keeps its
+    code and Vietnamese message; any other validation error gets the generic one."""
+    for error in exc.errors():
+        if error.get("type") in SCHEMA_ERRORS:
+            return str(error["type"]), str(error["msg"])
+    return "invalid_request", "Dữ liệu gửi lên không hợp lệ. Vui lòng kiểm tra và gửi lại."
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -32,10 +46,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(
-            422, "invalid_request", "Dữ liệu gửi lên không hợp lệ. Vui lòng kiểm tra và gửi lại."
-        )
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        code, message = _validation_message(exc)
+        if request.url.path.startswith(SPEC_ERROR_PREFIXES):  # GeoReport v2: 400, its shape
+            return JSONResponse(status_code=400, content=[{"code": 400, "description": message}])
+        return error_response(422, code, message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

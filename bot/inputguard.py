@@ -27,7 +27,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.errors import error_response
+from bot.errors import SPEC_ERROR_PREFIXES, error_response
 from vitext.validity import describe, invalid_character
 
 log = structlog.get_logger(__name__)
@@ -38,7 +38,6 @@ INVALID_TEXT = (
     "Bạn vui lòng xóa ký tự đó rồi gửi lại."
 )
 TOO_LARGE = "Dữ liệu gửi lên quá lớn. Bạn vui lòng gửi nội dung ngắn hơn."
-SPEC_ERROR_PREFIXES = ("/open311/",)
 
 
 @dataclass(frozen=True)

@@ -5,21 +5,24 @@ reaches no engine; launch-token times out of range are a 401 (SQLite and Postgre
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import jwt
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.apiclients.models import ClientKind, create_client
 from bot.app import create_app
+from bot.bounds import in_hue
 from bot.conversations.models import Message
 from bot.db import make_engine, make_sessionmaker
 from bot.reports.models import Report
-from bot.settings import Environment, Settings
+from bot.settings import ROOT, Environment, Settings
 from bot.staff.security import AuthError, read_token
 from tests.service.conftest import SECRET, STAFF_TOKEN_SECRET, add_staff
 from tests.service.miniapp.hosts import add_host
@@ -291,3 +294,59 @@ def test_staff_token_times_out_of_range_are_an_auth_error(claims):
     token = jwt.encode(body, STAFF_TOKEN_SECRET, algorithm="HS256")
     with pytest.raises(AuthError):
         read_token(token, STAFF_TOKEN_SECRET)
+
+
+# -- places: a shared location must be in Huế -----------------------------------------------
+
+PARIS = {"latitude": 48.8566, "longitude": 2.3522}
+CITADEL = {"latitude": 16.4698, "longitude": 107.5786}
+
+
+@pytest.mark.parametrize(
+    "place",
+    [PARIS, {"latitude": 16.0544, "longitude": 106.0}, {"latitude": 0, "longitude": 0}],
+    ids=["paris", "laos", "null_island"],
+)
+def test_a_shared_location_outside_hue_is_refused_on_every_http_channel(edges, fake_rasa, place):
+    client, factory = edges["client"], edges["factory"]
+    host = {"X-API-Key": edges["host"].api_key}
+    for path, body, headers in (
+        ("/api/v1/chat", {"location": place}, {}),
+        ("/api/v1/miniapp/messages", {"text": "ở đây", "location": place}, edges["miniapp"]),
+        ("/api/v1/host/messages", {"citizen_id": "c-1", "location": place}, host),
+    ):
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "location_outside_hue"
+        assert "ngoài địa bàn thành phố Huế" in error["message"]
+    assert stored(factory, Message) == 0
+    assert fake_rasa.calls == []
+
+
+def test_a_shared_location_in_hue_goes_to_the_assistant(edges, fake_rasa):
+    response = edges["client"].post("/api/v1/chat", json={"location": CITADEL})
+    assert response.status_code == 200, response.text
+    assert fake_rasa.calls[-1]["metadata"]["location"] == CITADEL
+
+
+def _degrees(dms: str) -> tuple[float, float]:
+    values = [
+        int(d) + int(m) / 60 + int(s) / 3600 for d, m, s in re.findall(r"(\d+)°(\d+)'(\d+)\"", dms)
+    ]
+    return values[0], values[1]
+
+
+def test_the_box_is_the_four_extreme_points_of_its_data_file():
+    raw = yaml.safe_load((ROOT / "data" / "catalog" / "city_bounds.yml").read_text("utf-8"))
+    points = {side: _degrees(p["dms"]) for side, p in raw["extremes"].items()}
+    assert raw["min_latitude"] == pytest.approx(points["south"][0], abs=1e-6)
+    assert raw["max_latitude"] == pytest.approx(points["north"][0], abs=1e-6)
+    assert raw["min_longitude"] == pytest.approx(points["west"][1], abs=1e-6)
+    assert raw["max_longitude"] == pytest.approx(points["east"][1], abs=1e-6)
+    # Every extreme point, the city centre and the far communes are inside; the neighbours'
+    # capitals are not.
+    for latitude, longitude in [*points.values(), (16.4637, 107.5909), (16.22, 107.28)]:
+        assert in_hue(latitude, longitude), (latitude, longitude)
+    for latitude, longitude in [(16.8163, 107.1003), (15.5736, 108.474), (21.0285, 105.8542)]:
+        assert not in_hue(latitude, longitude), (latitude, longitude)
