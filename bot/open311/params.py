@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -25,6 +25,18 @@ JurisdictionQuery = Annotated[
         "any other value is refused."
     ),
 ]
+
+
+class SpecError(BaseModel):
+    """One error as GeoReport v2 lists them (the body is a list of these)."""
+
+    code: int
+    description: str = Field(description="A Vietnamese sentence.")
+
+
+def spec_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of an Open311 route: these statuses, with the spec's error list."""
+    return {status: {"model": list[SpecError]} for status in statuses}
 
 
 def w3c(value: str) -> datetime:

@@ -30,6 +30,7 @@ from bot.open311.params import (
     coordinates,
     id_list,
     period,
+    spec_errors,
 )
 from bot.reports.calendar import WorkingCalendar
 from bot.reports.catalog import default_catalog
@@ -82,7 +83,11 @@ def discovery(request: Request, settings: SettingsDep) -> dict[str, Any]:
     }
 
 
-@router.get("/services.{fmt}", summary="Report categories as Open311 services")
+@router.get(
+    "/services.{fmt}",
+    responses=spec_errors(400),
+    summary="Report categories as Open311 services",
+)
 def services(fmt: str, settings: SettingsDep, jurisdiction_id: JurisdictionQuery = None) -> Any:
     if (refused := _refused(fmt, jurisdiction_id, settings)) is not None:
         return refused
@@ -100,7 +105,11 @@ def services(fmt: str, settings: SettingsDep, jurisdiction_id: JurisdictionQuery
     ]
 
 
-@router.get("/services/{service_code}.{fmt}", summary="A service definition")
+@router.get(
+    "/services/{service_code}.{fmt}",
+    responses=spec_errors(400, 404),
+    summary="A service definition",
+)
 def service_definition(
     service_code: str, fmt: str, settings: SettingsDep, jurisdiction_id: JurisdictionQuery = None
 ) -> Any:
@@ -138,7 +147,11 @@ def _as_request(report: Report) -> dict[str, Any]:
     }
 
 
-@router.get("/requests.{fmt}", summary="Service requests, filtered as the spec says")
+@router.get(
+    "/requests.{fmt}",
+    responses=spec_errors(400),
+    summary="Service requests, filtered as the spec says",
+)
 def list_requests(
     fmt: str,
     factory: SessionFactoryDep,
@@ -179,7 +192,11 @@ def list_requests(
         return [_as_request(r) for r in session.scalars(query.limit(1000))]
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
+@router.get(
+    "/requests/{service_request_id}.{fmt}",
+    responses=spec_errors(400, 404),
+    summary="One service request",
+)
 def get_request(
     service_request_id: str,
     fmt: str,
@@ -196,7 +213,11 @@ def get_request(
         return [_as_request(report)]
 
 
-@router.get("/tokens/{token}.{fmt}", summary="The request id for a token")
+@router.get(
+    "/tokens/{token}.{fmt}",
+    responses=spec_errors(400, 404),
+    summary="The request id for a token",
+)
 def token(
     token: str,
     fmt: str,
@@ -214,7 +235,11 @@ def token(
         return [{"service_request_id": report.code, "token": token}]
 
 
-@router.post("/requests.{fmt}", summary="Create a service request (API key required)")
+@router.post(
+    "/requests.{fmt}",
+    responses=spec_errors(400, 403),
+    summary="Create a service request (API key required)",
+)
 def post_request(
     request: Request,
     fmt: str,

@@ -350,3 +350,34 @@ def test_the_box_is_the_four_extreme_points_of_its_data_file():
         assert in_hue(latitude, longitude), (latitude, longitude)
     for latitude, longitude in [(16.8163, 107.1003), (15.5736, 108.474), (21.0285, 105.8542)]:
         assert not in_hue(latitude, longitude), (latitude, longitude)
+
+
+# -- what the fuzzer found: errors as the schema says ---------------------------------------
+
+
+def test_a_405_names_every_method_of_the_path(edges):
+    response = edges["client"].put("/api/v1/miniapp/session")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, POST"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_body_that_cannot_be_parsed_is_a_422(edges):
+    broken = b"--b\r\n[]--b--\r\n"
+    response = edges["client"].post(
+        "/api/v1/miniapp/media",
+        content=broken,
+        headers={**edges["miniapp"], "content-type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_the_published_schema_documents_the_errors_the_api_returns(edges):
+    schema = edges["client"].get("/openapi.json").json()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            refused = operation["responses"]["422"]["content"]["application/json"]["schema"]
+            expected = "SpecError" if path.startswith("/open311/") else "ErrorResponse"
+            assert expected in str(refused), (method, path)
+    assert "HTTPValidationError" not in str(schema)
