@@ -3,15 +3,16 @@
 Every operation of /openapi.json (chat, mini-app, host API, staff, Open311, procedures,
 applications, media, Telegram's webhook) gets Schemathesis's explicit examples, its coverage
 cases (boundaries, wrong types, missing and unexpected values) and FUZZ_MAX_EXAMPLES generated
-requests, seeded (FUZZ_SEED) so that a run repeats. They are sent over HTTP to the service
-running on a migrated SQLite database with a slice of the procedure catalogue, the demo
-applications, reports, and the local Rasa stand-in; the host API's key, a mini-app session
-and an operator's token are put on every request of their routes, and Open311's POST gets a
-valid key, so that authenticated routes are exercised beyond 401. Every response must not be a
-5xx and must conform to the schema (status code documented, body and headers as declared).
+requests, seeded (FUZZ_SEED) so that a run repeats. They are sent over HTTP to the service on a
+migrated database — SQLite, then PostgreSQL, which refuses what SQLite stores (NUL) — holding a
+slice of the procedure catalogue, the demo applications and reports, with the local Rasa
+stand-in. The host API's key, a mini-app session and an operator's token are put on every
+request of their routes, and Open311's POST gets a valid key, so that authenticated routes are
+exercised beyond 401. No response may be a 5xx, and every one must conform to the schema
+(status code documented, body and headers as declared).
 
 Run it alone: PYTHONPATH=$PWD .venv/bin/python -m pytest tests/service/test_openapi_fuzz.py -q
-(FUZZ_MAX_EXAMPLES=200 for a longer hunt; FUZZ_SEED to try other inputs).
+(FUZZ_MAX_EXAMPLES=200 for a longer hunt, FUZZ_SEED to try other inputs).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +49,12 @@ from tests.service.conftest import (
     add_staff,
     free_port,
     migrate,
+    postgres_url,
+    temporary_postgres,
 )
 from tests.service.miniapp.hosts import add_host
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "30"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261207"))
 PROCEDURES = 40  # the first procedures of the catalogue, imported for the procedure routes
 
@@ -101,13 +105,22 @@ def _seed(url: str, tmp: Path) -> dict[str, Any]:
     return {"open311_key": open311_key}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def service(
     tmp_path_factory: pytest.TempPathFactory, fake_rasa: Any, request: pytest.FixtureRequest
 ) -> Iterator[dict[str, Any]]:
+    """The service on a database of each kind (PostgreSQL refuses what SQLite stores: NUL)."""
     tmp = tmp_path_factory.mktemp("fuzz")
-    url = f"sqlite:///{tmp / 'fuzz.db'}"
+    stack = ExitStack()
+    request.addfinalizer(stack.close)
+    if request.param == "postgresql":
+        url = postgres_url(stack.enter_context(temporary_postgres("hue_s_fuzz")))
+    else:
+        url = f"sqlite:///{tmp / 'fuzz.db'}"
     world = _seed(url, tmp)
+    SENT.clear()
     app_settings = Settings(
         environment=Environment.TEST,
         database_url=url,
@@ -155,7 +168,7 @@ def service(
         with capture.global_and_fixture_disabled():  # shown even when every case passed
             reporter.write_line(
                 f"\nschemathesis: {sum(SENT.values())} requests over {len(SENT)} operations "
-                f"(FUZZ_MAX_EXAMPLES={MAX_EXAMPLES}, FUZZ_SEED={SEED})"
+                f"on {request.param} (FUZZ_MAX_EXAMPLES={MAX_EXAMPLES}, FUZZ_SEED={SEED})"
             )
 
 
