@@ -23,6 +23,7 @@ from sqlalchemy import select
 from bot.apiclients.models import ClientKind, client_for_key
 from bot.db import utcnow
 from bot.deps import SessionFactoryDep, SettingsDep
+from bot.inputguard import INVALID_TEXT
 from bot.open311.params import (
     MAX_IDS,
     JurisdictionQuery,
@@ -39,6 +40,7 @@ from bot.reports.models import Report
 from bot.reports.places import commune_in
 from bot.reports.service import ReportDraft, ReportError, report_by_code, submit_report
 from bot.settings import Settings
+from vitext import invalid_character
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 CLOSED = {State.RESOLVED, State.REJECTED, State.DUPLICATE, State.RATED}
@@ -248,6 +250,9 @@ def post_request(
     settings: SettingsDep,
 ) -> Any:
     form = {**request.query_params, **body.model_dump(exclude_none=True)}
+    if any(invalid_character(value) for value in form.values()):
+        # A multipart body is not read by the input guard (bot/inputguard.py): checked here.
+        return error(422, INVALID_TEXT)
     if (refused := _refused(fmt, form.get("jurisdiction_id"), settings)) is not None:
         return refused
     catalog = default_catalog()

@@ -169,9 +169,13 @@ def test_open311_refuses_control_characters_with_the_specs_error_body(edges, fie
     assert response.status_code == 422, response.text
     [error] = response.json()
     assert error["code"] == 422 and "ký tự không hợp lệ" in error["description"]
-    # The same in the query string (the spec lets a client put fields there).
+    # The same in the query string (the spec lets a client put fields there), and in a
+    # multipart body (which the guard does not read).
     response = client.post("/open311/v2/requests.json?description=%ED%A0%80", data=form)
     assert response.status_code == 422
+    multipart = client.post("/open311/v2/requests.json", data=form, files={"x": ("x", b"x")})
+    assert multipart.status_code == 422, multipart.text
+    assert "ký tự không hợp lệ" in multipart.json()[0]["description"]
     assert stored(factory, Report) == 0
 
 
