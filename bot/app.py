@@ -16,13 +16,14 @@ from bot.channels.host.routes import uploads as host_uploads
 from bot.channels.miniapp.routes import mount_static
 from bot.channels.miniapp.routes import router as miniapp_router
 from bot.channels.miniapp.routes import uploads as miniapp_uploads
-from bot.channels.telegram.runtime import open_telegram
+from bot.channels.telegram.runtime import WEBHOOK_PATH, open_telegram
 from bot.channels.telegram.webhook import router as telegram_router
 from bot.conversations.rasa import open_rasa
 from bot.conversations.routes import router as conversation_router
 from bot.db import make_engine, make_sessionmaker
 from bot.errors import install_error_handlers
 from bot.health import router as health_router
+from bot.inputguard import InputGuard
 from bot.logs import configure_logging
 from bot.media.routes import router as media_router
 from bot.open311.routes import router as open311_router
@@ -69,6 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # ... and per client address on the open web chat, where new sessions cost nothing.
     app.state.address_limiter = RateLimiter(settings.web_messages_per_minute_per_address)
     install_error_handlers(app)
+    # Lone surrogates, control characters and non-UTF-8 text are refused before any route
+    # (bot/inputguard.py); Telegram's updates are checked by the bot, which answers in the chat.
+    app.add_middleware(InputGuard, exempt_bodies=frozenset({WEBHOOK_PATH}))
     app.include_router(health_router)
     app.include_router(conversation_router)
     app.include_router(procedures_router)

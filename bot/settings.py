@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    # -- input edges (issue #13) ------------------------------------------------------------
+    # Open311 GeoReport v2: the one jurisdiction this endpoint serves (named in discovery). A
+    # request may omit jurisdiction_id; any other value is refused (400). The city's web domain,
+    # as Open311 jurisdictions conventionally are.
+    open311_jurisdiction_id: str = Field(default="hue.gov.vn", min_length=1, max_length=100)
+
 
 def get_settings() -> Settings:
     """Settings from the environment; call once at start-up."""

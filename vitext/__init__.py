@@ -11,11 +11,13 @@ from vitext.normalize import (
     normalize_message,
     strip_accents,
 )
+from vitext.validity import invalid_character
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
     "MessageTooLongError",
     "fold",
+    "invalid_character",
     "nfc_with_offsets",
     "normalize_message",
     "strip_accents",

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from bot.bounds import OUTSIDE_HUE, in_hue
+
+LOCATION_OUTSIDE_HUE = "location_outside_hue"
 
 
 class Location(BaseModel):
+    """A place the citizen shared; it must be in Huế (bot/bounds.py)."""
+
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _in_hue(self) -> Location:
+        if not in_hue(self.latitude, self.longitude):
+            # Its type becomes the error's code (bot/errors.py): the citizen is told why.
+            raise PydanticCustomError(LOCATION_OUTSIDE_HUE, OUTSIDE_HUE)
+        return self
 
 
 class MessageIn(BaseModel):

@@ -7,7 +7,8 @@ Launch tokens are JWTs a host app signs for one citizen, just before it opens th
   ``alg`` must be exactly that algorithm (no "none", no HS256 signed with a public key).
 - ``aud``: LAUNCH_TOKEN_AUDIENCE; ``sub``: the citizen's id at the host; ``jti``: unique.
 - ``iat`` and ``exp``: at most LAUNCH_TOKEN_MAX_AGE_SECONDS old, not yet expired; 30 s of
-  clock skew are allowed.
+  clock skew are allowed. Times (and ``nbf``, when present) are JSON numbers between 1970
+  and 9999; anything else is refused as invalid.
 - Each token is accepted once: a replayed ``jti`` is refused.
 
 Telegram's initData is checked with the bot token (HMAC, as Telegram documents it, through
@@ -37,11 +38,13 @@ from bot.channels.telegram.handlers import sender_id as telegram_sender
 from bot.db import utcnow
 from bot.errors import ApiError
 from bot.settings import Settings
+from vitext import invalid_character
 
 CLOCK_SKEW = timedelta(seconds=30)
 CITIZEN_ID = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 ALGORITHMS = ("HS256", "RS256")
 REOPEN = "Bạn mở lại trợ lý từ ứng dụng nhé."
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,30 @@ def _refuse(code: str, message: str) -> ApiError:
 
 def _invalid() -> ApiError:
     return _refuse("launch_token_invalid", "Mã mở trợ lý không hợp lệ.")
+
+
+def _claim_time(claims: dict[str, Any], name: str) -> datetime:
+    """A NumericDate claim (RFC 7519: a JSON number of seconds) as a time, or a 401.
+
+    PyJWT checks only that ``int(value)`` works: a numeric string, a boolean or a time past
+    year 9999 would otherwise pass it and fail here.
+    """
+    value = claims.get(name)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= MAX_TIMESTAMP  # also false for NaN
+    ):
+        raise _refuse("launch_token_invalid_time", "Thời điểm ghi trong mã mở trợ lý không hợp lệ.")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _display_name(value: object) -> str | None:
+    """The name to greet the citizen by; one that could not be sent back (a lone surrogate,
+    a control character) is dropped rather than failing the session."""
+    if not isinstance(value, str) or invalid_character(value, free_form=False) is not None:
+        return None
+    return value[:80]
 
 
 def host_sender(slug: str, citizen_id: str) -> str:
@@ -99,8 +126,9 @@ def verify_launch_token(
         ) from exc
     except jwt.PyJWTError as exc:
         raise _invalid() from exc
-    issued = datetime.fromtimestamp(float(claims["iat"]), UTC)
-    expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
+    issued, expires = _claim_time(claims, "iat"), _claim_time(claims, "exp")
+    if "nbf" in claims:
+        _claim_time(claims, "nbf")
     max_age = timedelta(seconds=settings.launch_token_max_age_seconds)
     if now - issued > max_age + CLOCK_SKEW or expires - issued > max_age:
         raise _refuse("launch_token_expired", "Mã mở trợ lý đã quá cũ.")
@@ -116,11 +144,10 @@ def verify_launch_token(
         session.rollback()
         raise _refuse("launch_token_replayed", "Mã mở trợ lý này đã được dùng.") from exc
     assert host.slug is not None  # host_by_slug found it by slug
-    name = claims.get("name")
     return Citizen(
         sender_id=host_sender(host.slug, subject),
         channel=host.slug,
-        name=name[:80] if isinstance(name, str) else None,
+        name=_display_name(claims.get("name")),
     )
 
 
@@ -142,5 +169,7 @@ def verify_telegram_init_data(
     if data.user is None:
         raise _refuse("telegram_init_data_invalid", "Dữ liệu Telegram không có người dùng.")
     return Citizen(
-        sender_id=telegram_sender(data.user.id), channel=TELEGRAM, name=data.user.first_name
+        sender_id=telegram_sender(data.user.id),
+        channel=TELEGRAM,
+        name=_display_name(data.user.first_name),
     )

@@ -47,7 +47,7 @@ from bot.media.models import MediaFile, MediaKind
 from bot.media.storage import store_image
 from bot.ratelimit import RateLimiter, Verdict
 from bot.settings import Settings
-from vitext import MessageTooLongError, normalize_message
+from vitext import MessageTooLongError, invalid_character, normalize_message
 
 CHANNEL = "telegram"
 GREETING = "/greet"
@@ -235,7 +235,13 @@ class TelegramChannel:
         await render.send(bot, chat_id, messages)
 
     def _normalized(self, text: str) -> tuple[str | None, str | None]:
-        """(the text to forward, None) or (None, the refusal to send)."""
+        """(the text to forward, None) or (None, the refusal to send).
+
+        Telegram's JSON may carry what no database stores (a lone surrogate, NUL): refused
+        here in the chat, as the HTTP channels refuse it (bot/inputguard.py), not left to fail.
+        """
+        if invalid_character(text) is not None:
+            return None, texts.INVALID_TEXT
         try:
             clean = normalize_message(text, max_chars=self.settings.max_message_chars)
         except MessageTooLongError as exc:
@@ -355,9 +361,11 @@ class TelegramChannel:
     async def on_button(
         self, query: CallbackQuery, callback_data: render.ButtonCallback, bot: Bot
     ) -> None:
-        payload = await anyio.to_thread.run_sync(
-            payload_for, self.session_factory, callback_data.token
-        )
+        payload = None
+        if invalid_character(callback_data.token, free_form=False) is None:
+            payload = await anyio.to_thread.run_sync(
+                payload_for, self.session_factory, callback_data.token
+            )
         if payload is None or query.message is None:
             await bot.answer_callback_query(query.id, text=texts.BUTTON_EXPIRED, show_alert=True)
             return

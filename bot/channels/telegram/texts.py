@@ -16,6 +16,10 @@ EDITED = (
     "nhắn mới nhé."
 )
 EMPTY = "Tin nhắn trống. Bạn nhập nội dung cần hỏi nhé."
+INVALID_TEXT = (
+    "Tin nhắn có ký tự không hợp lệ (ký tự điều khiển hoặc mã Unicode lỗi), mình chưa xử lý "
+    "được. Bạn vui lòng gõ lại nội dung rồi gửi nhé."
+)
 UNKNOWN_COMMAND = (
     "Mình không có lệnh này. Các lệnh mình hiểu: /start để bắt đầu, /help để xem hướng dẫn, "
     "/status để tra cứu tình trạng phản ánh. Bạn cũng có thể nhắn tin bình thường nhé."

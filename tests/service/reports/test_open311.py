@@ -3,6 +3,9 @@ service running on a local port; requests created over HTTP with an API key."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +20,7 @@ from bot.apiclients.models import ClientKind, create_client
 from bot.app import create_app
 from bot.db import make_engine, make_sessionmaker
 from bot.reports.catalog import default_catalog
-from bot.settings import Environment, Settings
+from bot.settings import ROOT, Environment, Settings
 from tests.service.conftest import SECRET, free_port
 
 
@@ -150,3 +153,140 @@ def test_unknown_ids_and_formats_are_errors_the_client_sees(server):
         params={"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
     )
     assert too_long.status_code == 400
+
+
+# -- issue #13: jurisdiction, coordinates, keys in logs ------------------------------------
+
+PARIS = {"lat": "48.8566", "long": "2.3522"}
+CITADEL = {"lat": "16.4698", "long": "107.5786"}
+
+
+def reports_filed(server) -> list:
+    return GeoReport(server["base"]).get_service_requests()
+
+
+def spec_error(response: httpx.Response, status: int, needle: str) -> None:
+    assert response.status_code == status, response.text
+    [problem] = response.json()
+    assert problem["code"] == status and needle in problem["description"]
+
+
+def test_discovery_names_the_jurisdiction_and_the_client_may_give_it(server):
+    discovery = httpx.get(server["base"] + "/discovery.json").json()
+    assert discovery["jurisdiction_id"] == "hue.gov.vn"
+    client = GeoReport(server["base"], jurisdiction="hue.gov.vn")
+    assert client.get_service_list()
+    created = post(server, api_key=server["key"], jurisdiction_id="hue.gov.vn", **LIGHT)
+    assert created.status_code == 200, created.text
+    code = created.json()[0]["service_request_id"]
+    assert client.get_service_request(code)["service_request_id"] == code
+
+
+def test_an_unknown_jurisdiction_is_a_400_everywhere_and_files_nothing(server):
+    base, other = server["base"], {"jurisdiction_id": "paris.fr"}
+    [receipt] = post(server, api_key=server["key"], **LIGHT).json()
+    code = receipt["service_request_id"]
+    for path in (
+        "/services.json",
+        "/services/street_lighting.json",
+        "/requests.json",
+        f"/requests/{code}.json",
+        f"/tokens/{code}.json",
+    ):
+        spec_error(httpx.get(base + path, params=other), 400, "hue.gov.vn")
+    spec_error(post(server, api_key=server["key"], **other, **LIGHT), 400, "jurisdiction_id")
+    # In the query string of a POST too.
+    response = httpx.post(
+        base + "/requests.json", params=other, data={"api_key": server["key"], **LIGHT}
+    )
+    spec_error(response, 400, "jurisdiction_id")
+    assert [r["service_request_id"] for r in reports_filed(server)] == [code]
+
+
+@pytest.mark.parametrize(
+    "place",
+    [PARIS, {"lat": "21.0285", "long": "105.8542"}, {"lat": "0", "long": "0"},
+     {"lat": "16.47", "long": "-107.58"}, {"lat": "-16.47", "long": "107.58"}],
+    ids=["paris", "hanoi", "null_island", "west", "south"],
+)  # fmt: skip
+def test_coordinates_outside_hue_are_refused_and_nothing_is_filed(server, place):
+    response = post(server, api_key=server["key"], **LIGHT, **place)
+    spec_error(response, 400, "ngoài địa bàn thành phố Huế")
+    assert reports_filed(server) == []
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999"])
+def test_coordinates_that_are_not_finite_numbers_are_refused(server, value):
+    spec_error(
+        post(server, api_key=server["key"], **LIGHT, lat=value, long="107.5"), 400, "lat/long"
+    )
+    assert reports_filed(server) == []
+
+
+def test_coordinates_in_hue_alone_are_a_place(server):
+    fields = {k: v for k, v in LIGHT.items() if k != "address_string"}
+    created = post(server, api_key=server["key"], **fields, **CITADEL)
+    assert created.status_code == 200, created.text
+    [one] = reports_filed(server)
+    assert (one["lat"], one["long"]) == (16.4698, 107.5786)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"start_date": "0001-01-01T00:00:00Z"}, {"end_date": "0001-01-01T00:00:00Z"},
+     {"start_date": "9999-12-31T23:59:59-23:59", "end_date": "9999-12-31T23:59:59+23:59"},
+     {"service_request_id": ",".join(f"PA-2026-{i:06d}" for i in range(101))}],
+    ids=["start_year_1", "end_year_1", "offsets", "too_many_ids"],
+)  # fmt: skip
+def test_listing_limits_are_400s(server, params):
+    assert httpx.get(server["base"] + "/requests.json", params=params).status_code == 400
+
+
+@pytest.fixture
+def logged_service(database_url, fake_rasa, tmp_path) -> Iterator[dict]:
+    """The service as `make run` starts it (uvicorn's own logging), its output in a file."""
+    with make_sessionmaker(make_engine(database_url))() as session:
+        _, key = create_client(session, "Ứng dụng thử nghiệm", ClientKind.OPEN311)
+    port, log = free_port(), tmp_path / "service.log"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": database_url,
+        "RASA_URL": fake_rasa.url,
+        "GATEWAY_SECRET": SECRET,
+        "MEDIA_DIR": str(tmp_path / "media"),
+    }
+    command = [sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
+               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=out)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(base + "/healthz")
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield {"base": base, "key": key, "log": log, "process": process}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_api_keys_in_the_query_string_never_reach_the_log(logged_service):
+    base, key = logged_service["base"] + "/open311/v2", logged_service["key"]
+    created = httpx.post(base + "/requests.json", params={"api_key": key}, data=LIGHT)
+    assert created.status_code == 200, created.text
+    httpx.get(base + "/services.json", params={"api_key": key, "jurisdiction_id": "hue.gov.vn"})
+    httpx.post(base + "/requests.json", params={"api_key": key, "jurisdiction_id": "x"}, data=LIGHT)
+    session_id = "0123456789abcdef0123456789abcdef"
+    httpx.get(logged_service["base"] + "/api/v1/media/abc", params={"session_id": session_id})
+    logged_service["process"].terminate()
+    logged_service["process"].wait(timeout=10)
+    output = logged_service["log"].read_text("utf-8")
+    assert '"POST /open311/v2/requests.json?api_key=*** HTTP/1.1" 200' in output, output
+    assert "/services.json?api_key=***&jurisdiction_id=***" in output
+    assert key not in output and key[12:] not in output
+    assert session_id not in output
