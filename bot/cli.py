@@ -224,12 +224,14 @@ def run_outbox(once: bool = False) -> int:
 
     from bot.channels.host.push import HostWebhookSender
     from bot.conversations.replay import Replayer
+    from bot.logs import configure_logging
     from bot.outbox.models import Channel
     from bot.outbox.senders import EmailSender, Sender, TelegramSender, WebhookSender
     from bot.outbox.worker import deliver_due
     from bot.reports.overdue import remind_overdue
 
     settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
     senders: dict[Channel, Sender] = {
         Channel.WEBHOOK: WebhookSender(settings.webhook_signing_secret.get_secret_value()),
         Channel.EMAIL: EmailSender(
