@@ -127,9 +127,20 @@ def log_in(
     throttle.record_attempt(
         session, username=username, user_id=user.id, address=address, outcome=outcome, now=now
     )
-    token_id = secrets.token_urlsafe(32)
-    ends_at = now + session_policy.session_max
-    expires_at = min(now + session_policy.token_ttl, ends_at)
+    return _open_session(session, user, address, secret, session_policy, now)
+
+
+def _open_session(
+    session: Session,
+    user: StaffUser,
+    address: str,
+    secret: str,
+    policy: SessionPolicy,
+    now: datetime,
+) -> IssuedToken:
+    token_id = secrets.token_urlsafe(32)  # 256 random bits
+    ends_at = now + policy.session_max
+    expires_at = min(now + policy.token_ttl, ends_at)
     session.add(
         StaffSession(
             token_hash=_token_hash(token_id), user_id=user.id, token_version=user.token_version,
