@@ -246,6 +246,7 @@ def test_a_login_with_text_no_one_can_type_is_refused_and_changes_nothing(world,
         "/api/v1/staff/login", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == "invalid_request"
+    # Refused at the edge by the input guard (bot/inputguard.py), before the route runs.
+    assert response.json()["error"]["code"] == "invalid_text"
     with world.factory() as session:
         assert session.scalars(select(StaffSession)).first() is None
