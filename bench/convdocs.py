@@ -58,6 +58,15 @@ def _cell(figures: dict[str, Any], key: str) -> str:
     return pct(figures.get(key))
 
 
+def _writer_cell(counts: dict[str, Any] | None) -> str:
+    if not counts:
+        return "—"
+    return (
+        f"{counts['messages']} / {counts['conversations']}; "
+        f"{pct(counts['messages_right'])}; {pct(counts['turns_right'])}"
+    )
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -112,6 +121,16 @@ def render_markdown(run: dict[str, Any]) -> str:
     out += _table(
         ["part", "writers", "messages", "conversations", "turns", "invalid items", "errors"], rows
     )
+    writers = sorted({w for p in parts for w in figures[p].get("by_writer", {})})
+    if writers:
+        out += ["", "By writer (messages / conversations; single messages right; turns right):", ""]
+        out += _table(
+            ["writer", *(names[p] for p in parts)],
+            [
+                [w, *(_writer_cell(figures[p].get("by_writer", {}).get(w)) for p in parts)]
+                for w in writers
+            ],
+        )
     out += ["", "## Headline", ""]
     out += _table(
         ["figure", "target", *(names[p] for p in parts)],

@@ -61,6 +61,21 @@ def part_figures(
     asked_again = [c for c in reports if c.asked_again]
     return {
         "writers": len(dataset.writers),
+        "by_writer": {
+            w: {
+                "messages": sum(1 for m in messages if m.writer == w),
+                "conversations": sum(1 for c in conversations if c.writer == w),
+                "messages_right": share(
+                    sum(right[m.id] for m in messages if m.writer == w),
+                    sum(1 for m in messages if m.writer == w),
+                ),
+                "turns_right": share(
+                    sum(ok for c in conversations if c.writer == w for _, _, ok in c.turns),
+                    sum(len(c.turns) for c in conversations if c.writer == w),
+                ),
+            }
+            for w in dataset.writers
+        },
         "messages": len(messages),
         "conversations": len(conversations),
         "turns": len(turns),
