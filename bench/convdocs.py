@@ -161,7 +161,7 @@ def render_markdown(run: dict[str, Any]) -> str:
         "report_problem, out of scope → out_of_scope, small talk → its act's intent, report "
         "status → check_report_status. The linear floor (bench/linear_floor.py) is trained on "
         "data/nlu only; its C is chosen by 5-fold cross-validation on that data, never on this "
-        "set.",
+        f"set (C = {run.get('floor_c')} in this run).",
     ]
     out += ["", "## Conversations: turns right by expected outcome", ""]
     expects = [x for x in EXPECTS if any(x in figures[p]["turns_by_expect"] for p in parts)]

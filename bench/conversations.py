@@ -131,12 +131,14 @@ def main(argv: list[str] | None = None) -> int:
                     secret_texts=secret,
                 )
             )
-    floor_intents = None
+    floor_result = None
     if not args.no_floor:
         say("linear floor: logistic regression on data/nlu (engine environment)")
-        floor_intents = linear_floor([m.text for m in all_messages])
-    floor = dict(zip((m.id for m in all_messages), floor_intents or [], strict=False))
+        floor_result = linear_floor([m.text for m in all_messages])
+    floor_intents, floor_c = floor_result or ([], None)
+    floor = dict(zip((m.id for m in all_messages), floor_intents, strict=False))
     run = score(datasets, recorded, floor)
+    run["floor_c"] = floor_c
     run.update(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         commit=git_commit(),
@@ -215,6 +217,7 @@ def report(
         "model_fresh": run["model_fresh"],
         "heldout_runs": run["heldout_runs"],
         "command": run["command"],
+        "linear_floor_c": run["floor_c"],
         **{p: run["parts"][p] for p in ("heldout", "tuning") if p in run["parts"]},
     }
     for part, figures in run["parts"].items():

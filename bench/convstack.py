@@ -253,10 +253,11 @@ async def drive(
 # -- the linear floor (engine environment) ---------------------------------------------------
 
 
-def linear_floor(texts: list[str]) -> list[str] | None:
-    """Intents of the linear floor (bench/linear_floor.py in .venv-engine) for ``texts``."""
+def linear_floor(texts: list[str]) -> tuple[list[str], float] | None:
+    """Intents of the linear floor (bench/linear_floor.py in .venv-engine) for ``texts``, and
+    the C its cross-validation on data/nlu chose."""
     if not texts:
-        return []
+        return [], 0.0
     python = engine.ENGINE_BIN / "python"
     done = subprocess.run(
         [str(python), str(ROOT / "bench" / "linear_floor.py")],
@@ -270,5 +271,5 @@ def linear_floor(texts: list[str]) -> list[str] | None:
     if done.returncode != 0:
         say(f"linear floor failed (exit {done.returncode}); its figure is left out")
         return None
-    intents: list[str] = json.loads(done.stdout)["intents"]
-    return intents
+    result = json.loads(done.stdout)
+    return [str(i) for i in result["intents"]], float(result["C"])
