@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 setup: ## build both environments (.venv service, .venv-engine Rasa) from the lock files
 	@bash scripts/setup.sh
@@ -50,7 +50,10 @@ bench-search: setup ## procedure search accuracy and latency, SQLite and Postgre
 bench-classify: setup ## report category classification accuracy → docs/benchmarks/classification.md
 	$(VENV)/python bench/report_classification.py
 
+bench-conversations: setup ## the real assistant on blind messages and conversations → docs/benchmarks/conversations.md (ARGS="--part both")
+	$(VENV)/python bench/conversations.py $(ARGS)
+
 coverage-procedures: setup ## how much of the catalogue the parser reads
 	$(VENV)/python scripts/procedure_coverage.py
 
-.PHONY: help setup run chat migrate train lint validate test bench-nlu bench-engine bench-search bench-classify coverage-procedures
+.PHONY: help setup run chat migrate train lint validate test bench-nlu bench-engine bench-search bench-classify bench-conversations coverage-procedures
