@@ -27,6 +27,7 @@ from bench.convdata import Conversation, Message
 from bench.convscore import TurnRecord
 from bot import devserver, engine
 from bot.applications.seed import seed_demo
+from bot.conversations.citizens import web_sender_id
 from bot.db import make_engine, make_sessionmaker
 from bot.procedures.importer import import_catalog
 from bot.settings import Environment, Settings
@@ -46,7 +47,7 @@ TIMEOUT = httpx.Timeout(120.0)
 
 def sender_id(session_id: str) -> str:
     """The web chat's sender id for a session: the conversation's id in Rasa's tracker."""
-    return f"web:{session_id}"  # lead: use web_sender_id on merge
+    return web_sender_id(session_id)
 
 
 @dataclass
