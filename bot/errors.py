@@ -30,9 +30,9 @@ SPEC_ERROR_PREFIXES = ("/open311/",)
 SCHEMA_ERRORS = frozenset({"location_outside_hue"})
 
 _HTTP_MESSAGES = {
-    422: ("invalid_request", "Dữ liệu gửi lên không hợp lệ. Vui lòng kiểm tra và gửi lại."),
     404: ("not_found", "Không tìm thấy địa chỉ này."),
     405: ("method_not_allowed", "Phương thức không được hỗ trợ cho địa chỉ này."),
+    422: ("invalid_request", "Dữ liệu gửi lên không hợp lệ. Vui lòng kiểm tra và gửi lại."),
 }
 
 
