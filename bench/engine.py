@@ -267,6 +267,7 @@ def main() -> int:
     )
     ports = {"port": free_port(), "rasa_port": free_port(), "action_port": free_port()}
     children = devserver.build_children(settings, **ports)
+    devserver.one_address_for_many_citizens(children)
     rasa = children[1]
     rasa.cmd[rasa.cmd.index("credentials.yml")] = str(credentials)
     results: dict = {"startup_s": {}, "rss_mb": {}, "load": {}}

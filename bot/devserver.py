@@ -249,6 +249,15 @@ def stop_all(children: list[Child]) -> None:
             child.process.kill()
 
 
+def one_address_for_many_citizens(children: list[Child]) -> None:
+    """Lift the web chat's per-address limit on the service child: for end-to-end tests and
+    load benchmarks, where every simulated citizen speaks from 127.0.0.1 (the per-session
+    limit stays)."""
+    for child in children:
+        if child.name == "service":
+            child.env = {**(child.env or {}), "WEB_MESSAGES_PER_MINUTE_PER_ADDRESS": "1000000"}
+
+
 def build_children(
     settings: Settings,
     *,

@@ -111,11 +111,8 @@ async def converse(
             session_factory=factory, rasa=rasa, inbound=inbound, defer=background.add_task
         )
     except AssistantUnavailableError as exc:
-        raise ApiError(
-            503,
-            "assistant_unavailable",
-            "Trợ lý đang bận, tin nhắn của bạn đã được lưu lại. Bạn vui lòng thử lại sau ít phút.",
-        ) from exc
+        # Stored, and answered when the assistant is back (bot/conversations/replay.py).
+        raise ApiError(503, "assistant_unavailable", exc.citizen_message) from exc
     return [_reply(r) for r in replies]
 
 

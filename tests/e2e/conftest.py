@@ -37,6 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     seed_demo(factory)
     ports = {"port": free_port(), "rasa_port": free_port(), "action_port": free_port()}
     children = devserver.build_children(settings, **ports)
+    devserver.one_address_for_many_citizens(children)
     try:
         for child in children:
             child.start()

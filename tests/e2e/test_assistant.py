@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from bot import devserver
+from bot.conversations.citizens import web_sender_id
 from bot.conversations.models import Direction, Message, MessageStatus
 from bot.db import make_engine, make_sessionmaker
 from bot.nlu_review import collect, to_yaml
@@ -133,7 +134,7 @@ def test_every_message_is_in_the_log(stack):
     with factory() as session:
         rows = list(
             session.scalars(
-                select(Message).where(Message.sender_id == f"web:{reply['session_id']}")
+                select(Message).where(Message.sender_id == web_sender_id(reply["session_id"]))
             )
         )
     assert [(m.direction, m.status) for m in rows] == [
@@ -172,7 +173,7 @@ def reports_of(stack, session_id: str) -> list:
     factory = make_sessionmaker(make_engine(stack["settings"].database_url))
     with factory() as session:
         return list(
-            session.scalars(select(Report).where(Report.reporter_id == f"web:{session_id}"))
+            session.scalars(select(Report).where(Report.reporter_id == web_sender_id(session_id)))
         )
 
 
@@ -271,7 +272,7 @@ def test_a_report_survives_the_action_server_dying_before_the_confirmation(stack
     with factory() as session:
         said = session.scalars(
             select(Message.text).where(
-                Message.sender_id == f"web:{sid}", Message.direction == Direction.OUTBOUND
+                Message.sender_id == web_sender_id(sid), Message.direction == Direction.OUTBOUND
             )
         ).all()
     assert any(f"Mã theo dõi: {report.code}" in (text or "") for text in said)

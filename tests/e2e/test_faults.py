@@ -30,6 +30,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import devserver
+from bot.conversations.citizens import web_sender_id
 from bot.conversations.models import Direction, Message, MessageStatus
 from bot.db import make_engine, make_sessionmaker
 from bot.reports.models import Report
@@ -205,7 +206,8 @@ def test_each_process_killed_in_turn_under_load(stack, supervised):
 
     # Everything stored is answered, or the citizen told it was not processed.
     factory = make_sessionmaker(make_engine(stack["settings"].database_url))
-    senders = {f"web:{s.session}" for s in sent}
+    session_of = {web_sender_id(s.session): s.session for s in sent}
+    senders = set(session_of)
     deadline = time.monotonic() + SETTLE_SECONDS
     while settled(factory, senders) and time.monotonic() < deadline:
         time.sleep(2)
@@ -223,7 +225,7 @@ def test_each_process_killed_in_turn_under_load(stack, supervised):
         if m.direction is Direction.OUTBOUND:
             said.setdefault(m.sender_id, []).append(m.text or "")
     for s in sent:
-        row = inbound.get((f"web:{s.session}", s.text))
+        row = inbound.get((web_sender_id(s.session), s.text))
         if s.outcome in {"answered", "busy"}:
             assert row is not None, s
         if s.outcome == "refused":  # refused before being stored; sent again
@@ -239,13 +241,13 @@ def test_each_process_killed_in_turn_under_load(stack, supervised):
     # Every processed confirmation filed exactly one report, and the citizen has its code.
     by_session: dict[str, list[Report]] = {}
     for report in reports:
-        by_session.setdefault(report.reporter_id.removeprefix("web:"), []).append(report)
+        by_session.setdefault(session_of[report.reporter_id], []).append(report)
     assert all(len(found) == 1 for found in by_session.values()), by_session
     confirmed = 0
     for citizen in citizens:
         for session in citizen.report_sessions:
             mine = [s for s in sent if s.session == session]
-            stored = [inbound.get((f"web:{session}", s.text)) for s in mine]
+            stored = [inbound.get((web_sender_id(session), s.text)) for s in mine]
             complete = len(mine) == 4 and all(
                 r is not None and r.status is MessageStatus.PROCESSED for r in stored
             )
@@ -253,7 +255,7 @@ def test_each_process_killed_in_turn_under_load(stack, supervised):
                 confirmed += 1
                 [report] = by_session.get(session, [None])
                 assert report is not None, f"confirmed but not filed: {session} {mine}"
-                assert any(f"Mã theo dõi: {report.code}" in t for t in said[f"web:{session}"])
+                assert any(f"Mã theo dõi: {report.code}" in t for t in said[web_sender_id(session)])
     late = sum(t.startswith("Trợ lý đã hoạt động trở lại") for ts in said.values() for t in ts)
     print(f"faults: {confirmed} reports confirmed and filed once; {late} messages answered late")
     assert confirmed >= CITIZENS

@@ -12,6 +12,7 @@ import pytest
 
 from bot import devserver, engine
 from bot.applications.seed import seed_demo
+from bot.conversations.citizens import web_sender_id
 from bot.db import make_engine, make_sessionmaker
 from bot.procedures.importer import import_catalog
 from bot.settings import Environment, Settings
@@ -46,6 +47,7 @@ def _stack(service_db: str, tracker_db: str) -> Iterator[dict[str, object]]:
     seed_demo(factory)
     ports = {"port": free_port(), "rasa_port": free_port(), "action_port": free_port()}
     children = devserver.build_children(settings, endpoints="endpoints.production.yml", **ports)
+    devserver.one_address_for_many_citizens(children)
     for child in children:
         child.env = {
             **(child.env or {}),
@@ -76,7 +78,7 @@ def test_a_conversation_keeps_its_context_in_the_postgresql_tracker(production_s
     ) as tracker:
         (count,) = tracker.execute(
             "SELECT count(*) FROM events WHERE sender_id = %s",
-            (f"web:{first['session_id']}",),
+            (web_sender_id(first["session_id"]),),
         ).fetchone()  # type: ignore[misc]
     assert count > 4
 

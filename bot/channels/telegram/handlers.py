@@ -35,6 +35,7 @@ from bot.channels.telegram import render, texts
 from bot.channels.telegram.store import claim_update, payload_for, save_payloads
 from bot.conversations.rasa import RasaClient
 from bot.conversations.service import (
+    BUSY,
     LOCATION_ONLY,
     PHOTO_ONLY,
     AssistantUnavailableError,
@@ -226,7 +227,7 @@ class TelegramChannel:
                 session_factory=self.session_factory, rasa=self.rasa, inbound=inbound
             )
         except AssistantUnavailableError:
-            await bot.send_message(chat_id, texts.BUSY)
+            await bot.send_message(chat_id, BUSY)
             return
         tokens = await anyio.to_thread.run_sync(
             save_payloads, self.session_factory, render.button_payloads(replies)

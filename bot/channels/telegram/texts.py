@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram.enums import ContentType
 
-BUSY = "Trợ lý đang bận, tin nhắn của bạn đã được lưu lại. Bạn vui lòng thử lại sau ít phút."
 ERROR = "Xin lỗi, mình gặp sự cố khi xử lý tin nhắn này. Bạn vui lòng thử lại sau ít phút nhé."
 # Sent once when a user goes over the limit; also the text of a refused button press, which
 # Telegram shows for at most 200 characters.

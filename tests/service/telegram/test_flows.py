@@ -457,7 +457,8 @@ def test_when_the_assistant_is_down_the_citizen_is_told_and_the_message_kept(
         bot.close()
 
     assert fake_telegram.texts(CHAT) == [
-        "Trợ lý đang bận, tin nhắn của bạn đã được lưu lại. Bạn vui lòng thử lại sau ít phút."
+        "Trợ lý đang bận, tin nhắn của bạn đã được lưu lại và sẽ được trả lời khi trợ lý hoạt "
+        "động trở lại (thường sau ít phút)."
     ]
     assert stored.text == "cấp lại căn cước"
     assert stored.status is MessageStatus.FAILED
