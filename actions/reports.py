@@ -85,6 +85,25 @@ SKIP_PHOTO = {
     "khong",
     "ko",
 }
+# Read in any answer at the photo question: "ko có hình", "chụp k dc", "hình chi mà hình".
+_NO_PHOTO = re.compile(
+    r"\b(?:khong|ko|k|kh|hong|chua|chang|het|khoi|bo qua|skip)\b.*\b(?:anh|hinh|chup|hinh anh)\b"
+    r"|\b(?:anh|hinh|chup)\b.*\b(?:khong|ko|k|kh|hong|chua|duoc|dc|khoi|chi)\b"
+)
+# Whether people are in danger, as citizens answer it (folded).
+_NOT_URGENT = re.compile(
+    r"\b(?:khong|ko|k|kh|chua|chang|hong)\s*(?:co\s*)?(?:nguy hiem|sao|gi|chi|ai)\b"
+    r"|\bbinh thuong\b|^\s*(?:khong|ko|k|kh|hong|chua)\b"
+)
+_URGENT = re.compile(
+    r"\bnguy hiem\b|\bkhan cap\b|\bbi thuong\b|\bcap cuu\b|\bte\b|\bnga\b|\bdam\b"
+    r"|\bchet\b|\bchay\b|\bgiat\b|\bdien giat\b|^\s*(?:co|co a|co chu|co nha|co roi)\b"
+)
+# "Send it" at the summary: "ok gửi", "xác nhận", "đúng rồi, gửi đi", "gui le di".
+_SEND = re.compile(
+    r"\b(?:gui|xac nhan|dung roi|dung r|dung vay|chinh xac|ok|oke|okay|dong y|chot)\b"
+)
+_DONT = re.compile(r"\b(?:khong|ko|dung gui|huy|sai|chua dung|chua)\b")
 SENDER = re.compile(r"^[a-z0-9_]{1,20}:[A-Za-z0-9_.:@-]{1,180}$")
 _SCORE_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
 _SCORE = re.compile(r"(?<![\d-])([1-5])(?![\d-])")
@@ -156,6 +175,32 @@ def is_descriptive(text: str) -> bool:
     """True when a message says what the problem is, not only "I want to report"."""
     words = re.findall(r"[a-z0-9]+", fold(text))
     return len([w for w in words if w not in _FILLER]) >= MIN_DESCRIPTION_WORDS
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def says_no_photo(text: str) -> bool:
+    """True for the many ways of saying there is no photo ("ko có hình", "chụp k dc")."""
+    words = _words(text)
+    return words in SKIP_PHOTO or bool(_NO_PHOTO.search(words))
+
+
+def urgency_in(text: str) -> str | None:
+    """ "urgent", "normal", or None: the answer to "is anyone in danger?" in the citizen's words."""
+    words = _words(text)
+    if _NOT_URGENT.search(words):
+        return "normal"
+    if _URGENT.search(words):
+        return "urgent"
+    return None
+
+
+def says_send(text: str) -> bool:
+    """True for "ok gửi", "xác nhận", "đúng rồi gửi đi" at the summary (not "đừng gửi")."""
+    words = _words(text)
+    return bool(_SEND.search(words)) and not _DONT.search(words)
 
 
 def rating_in(text: str) -> int | None:
@@ -287,10 +332,14 @@ class ValidateReportForm(FormValidationAction):
         if preview["confident"] and not tracker.get_slot("report_category"):
             slots["report_category"] = preview["categories"][0]["code"]
         slots["report_urgency_guess"] = preview["urgency"]
-        if preview["urgency"] == "normal" and not tracker.get_slot("report_urgency"):
-            slots["report_urgency"] = "normal"
         if preview.get("commune") and not tracker.get_slot("report_commune"):
             slots["report_commune"] = preview["commune"]
+        # The place the citizen already wrote is kept: never asked for again.
+        if not tracker.get_slot("report_address") and tracker.get_slot("report_latitude") is None:
+            if preview.get("place"):
+                slots["report_address"] = preview["place"]
+            elif preview.get("commune"):  # "mất nước ở Vỹ Dạ": the commune is the place
+                slots["report_address"] = preview["commune"]
         return slots
 
     # -- category ----------------------------------------------------------------------
@@ -336,11 +385,13 @@ class ValidateReportForm(FormValidationAction):
                     location = (float(gps["latitude"]), float(gps["longitude"]))
                     dispatcher.utter_message(response="utter_report_place_from_photo")
                     break
-        if location is not None and (
-            tracker.get_slot("requested_slot") == "report_address"
-            or not tracker.get_slot("report_address")
-        ):
+        if location is not None:
             latitude, longitude = location
+            typed = tracker.get_slot("report_address")
+            if typed and tracker.get_slot("requested_slot") != "report_address":
+                # The address written earlier is kept; the position places it exactly (and
+                # answers the commune question).
+                return {"report_latitude": latitude, "report_longitude": longitude}
             return {
                 "report_address": f"Vị trí đã chia sẻ ({latitude:.5f}, {longitude:.5f})",
                 "report_latitude": latitude,
@@ -395,8 +446,13 @@ class ValidateReportForm(FormValidationAction):
             return {"report_commune": "không rõ"}
         if preview.get("commune"):
             return {"report_commune": preview["commune"]}
-        dispatcher.utter_message(response="utter_report_commune_unknown", name=text[:80])
-        return {"report_commune": None}
+        # Not a commune: asked once, never again. The operations centre will place it, and
+        # the answer is read for what it is (often already the answer to the photo question).
+        dispatcher.utter_message(response="utter_report_commune_unknown")
+        slots: dict[str, Any] = {"report_commune": "không rõ"}
+        if says_no_photo(text):
+            slots["report_photo_step"] = "skipped"
+        return slots
 
     # -- photos ------------------------------------------------------------------------
 
@@ -419,15 +475,17 @@ class ValidateReportForm(FormValidationAction):
         if _attachments(tracker) or tracker.get_slot("requested_slot") != "report_photo_step":
             return {}
         # "khỏi", "bỏ qua" here skip the photo; they would otherwise read as cancelling.
-        if " ".join(re.findall(r"[a-z0-9]+", fold(_text(tracker)))) in SKIP_PHOTO:
+        if says_no_photo(_text(tracker)):
             return {"report_photo_step": "skipped"}
         if not self._answering(tracker, "report_photo_step"):
             return {}
-        intent, _ = _intent(tracker)
-        if intent in {"deny", "affirm"}:
-            return {"report_photo_step": "skipped"}
-        dispatcher.utter_message(response="utter_report_photo_expected")
-        return {"report_photo_step": None}
+        # Anything typed here that is not a photo (nor a question or cancelling) means there
+        # is none: the form moves on, and a photo sent later is still added.
+        slots: dict[str, Any] = {"report_photo_step": "skipped"}
+        urgency = urgency_in(_text(tracker))
+        if urgency is not None:
+            slots["report_urgency"] = urgency
+        return slots
 
     # -- urgency -----------------------------------------------------------------------
 
@@ -439,12 +497,16 @@ class ValidateReportForm(FormValidationAction):
             return {"report_urgency": chosen}
         if not self._answering(tracker, "report_urgency"):
             return {}
+        said = urgency_in(_text(tracker))
+        if said is not None:
+            return {"report_urgency": said}
         intent, _ = _intent(tracker)
         if intent == "affirm":
             return {"report_urgency": "urgent"}
         if intent == "deny":
             return {"report_urgency": "normal"}
-        return {"report_urgency": None}
+        # Unclear: the description's own reading, shown (and changeable) at the summary.
+        return {"report_urgency": tracker.get_slot("report_urgency_guess") or "normal"}
 
     # -- confirmation ------------------------------------------------------------------
 
@@ -478,8 +540,12 @@ class ValidateReportForm(FormValidationAction):
         if not self._answering(tracker, "report_confirmed"):
             return {}
         intent, _ = _intent(tracker)
-        if intent == "affirm":
+        text = _text(tracker)
+        if intent == "affirm" or says_send(text):
             return {"report_confirmed": True}
+        urgency = urgency_in(text)
+        if urgency is not None and urgency != tracker.get_slot("report_urgency"):
+            return {"report_urgency": urgency}  # the summary is shown again with it
         dispatcher.utter_message(response="utter_report_what_to_change")
         return {"report_confirmed": None}
 

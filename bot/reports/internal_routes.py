@@ -26,7 +26,7 @@ from bot.reports.lifecycle import OPEN_STATES, STATE_LABELS, Actor, State, Trans
 from bot.reports.models import Report
 from bot.reports.notify import deadline_label
 from bot.reports.overdue import overdue
-from bot.reports.places import commune_in
+from bot.reports.places import commune_in, place_in
 from bot.reports.service import (
     ReportDraft,
     ReportError,
@@ -148,7 +148,9 @@ def preview(body: PreviewIn, factory: SessionFactoryDep) -> dict[str, Any]:
     chosen = catalog.categories.get(body.category or "") or (ranked[0][0] if ranked else None)
     # Sure when one category clearly leads: the only match, or ahead of the next one.
     confident = bool(ranked) and (len(ranked) == 1 or ranked[0][1] > ranked[1][1])
-    commune = _commune(body)
+    # Where, if the citizen already said it in the description: never asked for again.
+    place = place_in(text)
+    commune = _commune(body) or commune_in(place) or commune_in(text)
     duplicates: list[dict[str, Any]] = []
     if chosen is not None and (body.address or body.latitude is not None):
         draft = ReportDraft(
@@ -170,6 +172,7 @@ def preview(body: PreviewIn, factory: SessionFactoryDep) -> dict[str, Any]:
         "confident": confident,
         "urgency": catalog.urgency(text, chosen),
         "commune": commune,
+        "place": place,
         "duplicates": duplicates,
     }
 

@@ -57,3 +57,84 @@ def commune_in(text: str | None) -> str | None:
         return exact.pop()
     folded = _match(_folded(text), 1)
     return folded.pop() if len(folded) == 1 else None
+
+
+# -- the place a citizen wrote inside a longer message --------------------------------------
+#
+# Matched on the folded text (same length as the original), so the place is returned exactly
+# as the citizen typed it, diacritics and all. A place starts at an anchor — a house number,
+# a kiệt/hẻm with its number, "đường …", a landmark noun ("chợ Đông Ba", "trước cổng trường
+# …") or a phường/xã — and goes on while the words read as an address: numbers, capitalised
+# names, address nouns, and (after a street anchor, in text typed without capitals) a few
+# name words that are not everyday verbs.
+
+_ADDRESS_NOUNS = set(
+    """so sn nha kiet hem ngo ngach duong pho phuong xa thon to khu cho cau truong ga ben
+    cong vien benh dai noi cua lang chua dinh song ho con doan gan truoc canh doi dien dau cuoi
+    nga ba tu chung cu toa cho cu thi tran quoc lo ql tl tinh lo doc""".split()
+)
+_LANDMARKS = (
+    "cho|cau|truong|ga|ben xe|ben|cong vien|benh vien|nga ba|nga tu|dai noi|cua|lang|chua|"
+    "dinh|song|ho|con|chung cu|khu do thi|khu pho|quoc lo|thon|to dan pho"
+)
+_ANCHOR = re.compile(
+    r"\b(?:nha\s+)?(?:so|sn)\s*\d+[a-z]?(?:/\d+)*\b"
+    r"|\b\d+[a-z]?(?:/\d+)*\s+(?:kiet|hem|ngo|ngach)\b"
+    r"|\b(?:kiet|hem|ngo|ngach)\s*\d+"
+    r"|(?<!den )\b(?:duong|pho)\s+(?=[a-z0-9])"  # not the "đường" of "đèn đường"
+    r"|\b(?:" + _LANDMARKS + r")\s+(?=\S)"
+    r"|\b(?:phuong|xa|thi tran)\s+(?=\S)"
+)
+# Everyday words that end a place typed without capitals ("kiet 12 nguyen hue tat may hom").
+_NOT_A_NAME = set(
+    """tat hu hong bi co khong ko k may hom roi da dang se nay qua luon lam nuoc ngap do chay mat
+    vo be sap nghieng bay dong chan tac tran ban ruoi rac mui hoi on karaoke hat den cay nguoi xe
+    o tai thi ma va voi cho la cua tu den tren duoi trong ngoai ca het moi suot ngay dem toi sang
+    chieu trua ai gi chi ne nhe nha a oi ah u rua ri mo hi chu cung van con nhu vay the nen vi
+    vui long giup xin bao phan anh""".split()
+)
+_MAX_NAME_WORDS = 5
+_MIN_PLACE_CHARS = 6
+
+
+def _tokens(folded: str, start: int) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"[a-z0-9/]+|,", folded[start:])]
+
+
+def place_in(text: str | None) -> str | None:
+    """The place written in a message ("kiệt 12 Nguyễn Huệ", "chợ Đông Ba"), if any."""
+    if not text:
+        return None
+    folded = fold(text)
+    for anchor in _ANCHOR.finditer(folded):
+        start, end = anchor.start(), anchor.end()
+        street = bool(re.search(r"\d|duong|pho|kiet|hem|ngo", anchor.group()))
+        names = 0
+        for token_start, token_end in _tokens(folded, anchor.end()):
+            token_start += anchor.end()
+            token_end += anchor.end()
+            word = folded[token_start:token_end]
+            original = text[token_start:token_end]
+            if word == ",":
+                continue  # kept only when an address word follows
+            if word.isdigit() or re.fullmatch(r"\d+[a-z]?(/\d+)*", word):
+                end = token_end
+            elif word in _ADDRESS_NOUNS:
+                end = token_end
+            elif original[:1].isupper():
+                end = token_end
+            elif (
+                street
+                and names < _MAX_NAME_WORDS
+                and word not in _NOT_A_NAME
+                and not any(c.isupper() for c in text[start:end])
+            ):
+                names += 1
+                end = token_end
+            else:
+                break
+        place = text[start:end].strip(" ,")
+        # An anchor alone ("đường", "chợ") says nowhere: it needs a name or a number after it.
+        if len(place) >= _MIN_PLACE_CHARS and fold(place) != anchor.group().strip():
+            return place
+    return None

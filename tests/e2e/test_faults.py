@@ -74,6 +74,7 @@ class Citizen(threading.Thread):
                         ("text", f"đèn đường {place} tắt mấy hôm rồi"),
                         ("text", f"{place}, phường Thuận Hóa"),
                         ("payload", "/deny"),  # no photo
+                        ("payload", "/deny"),  # nobody in danger
                         ("payload", "/affirm"),  # send the report
                     ],
                     report=True,
@@ -248,7 +249,7 @@ def test_each_process_killed_in_turn_under_load(stack, supervised):
         for session in citizen.report_sessions:
             mine = [s for s in sent if s.session == session]
             stored = [inbound.get((web_sender_id(session), s.text)) for s in mine]
-            complete = len(mine) == 4 and all(
+            complete = len(mine) == 5 and all(
                 r is not None and r.status is MessageStatus.PROCESSED for r in stored
             )
             if complete:

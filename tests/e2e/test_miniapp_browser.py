@@ -140,7 +140,7 @@ def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, pages
     assert accessibility_violations(page) == []
 
     # A report: the description, then the place from the phone's location, then a photo.
-    page.get_by_label("Tin nhắn").fill("đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi")
+    page.get_by_label("Tin nhắn").fill("đèn đường trước nhà tắt mấy hôm rồi, tối đi sợ lắm")
     page.get_by_role("button", name="Gửi", exact=True).click()
     assistant_says(page, "Sự việc ở đâu")
     page.get_by_role("button", name="📍 Gửi vị trí hiện tại").click()
@@ -149,6 +149,8 @@ def test_a_citizen_uses_the_mini_app_from_a_host_app(stack, browser, host, pages
     photo.write_bytes(phone_jpeg())
     page.locator("#photo").set_input_files(str(photo))
     expect(page.locator("#log .msg.citizen img.photo").last).to_be_visible()
+    assistant_says(page, "nguy hiểm cho người")
+    page.get_by_role("button", name="Không nguy hiểm").click()
     assistant_says(page, "tóm tắt phản ánh")
     expect(page.locator("#log .msg.assistant").last).to_contain_text("• Ảnh: 1 ảnh")
     send = page.get_by_role("button", name="Gửi phản ánh")

@@ -61,7 +61,7 @@ def test_a_procedure_question_on_telegram(telegram):
 def test_a_report_on_telegram_with_a_shared_location(telegram, stack):
     harness, fake = telegram
     before = len(fake.sent(CHAT))
-    harness.feed(updates.text(CHAT, "đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi"))
+    harness.feed(updates.text(CHAT, "đèn đường trước nhà tắt mấy hôm rồi, tối đi sợ lắm"))
     [question] = fake.sent(CHAT)[before:]
     assert "Sự việc ở đâu" in question["text"]
     assert question["reply_markup"]["keyboard"][0][0]["request_location"] is True
@@ -71,6 +71,10 @@ def test_a_report_on_telegram_with_a_shared_location(telegram, stack):
     skip = button(fake, before, "Bỏ qua")
     before = len(fake.sent(CHAT))
     harness.feed(updates.button_press(CHAT, skip))
+    assert "nguy hiểm cho người" in said(fake, before)
+    safe = button(fake, before, "Không nguy hiểm")
+    before = len(fake.sent(CHAT))
+    harness.feed(updates.button_press(CHAT, safe))
     assert "• Lĩnh vực: Chiếu sáng công cộng" in said(fake, before)
     send = button(fake, before, "Gửi phản ánh")
     before = len(fake.sent(CHAT))

@@ -24,6 +24,9 @@ from actions.reports import (
     citizen_of,
     is_descriptive,
     rating_in,
+    says_no_photo,
+    says_send,
+    urgency_in,
 )
 from actions.service_client import ServiceClient, ServiceRefusedError
 
@@ -148,7 +151,8 @@ def test_the_citizen_is_the_gateway_sender_id() -> None:
 
 
 @pytest.mark.asyncio
-async def test_the_first_message_fills_description_category_urgency_and_commune(api) -> None:
+async def test_the_first_message_fills_description_category_place_and_commune(api) -> None:
+    api.preview = {**PREVIEW, "place": "kiệt 45 Phan Đình Phùng"}
     form = ValidateReportForm(ServiceClient(api.url))
     text = "đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi"
     dispatcher = CollectingDispatcher()
@@ -156,7 +160,10 @@ async def test_the_first_message_fills_description_category_urgency_and_commune(
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["report_description"] == text
     assert slots["report_category"] == "street_lighting"
-    assert slots["report_urgency"] == "normal" and slots["report_commune"] == "Thuận Hóa"
+    # The place the citizen wrote is kept (never asked again); the danger is always asked.
+    assert slots["report_address"] == "kiệt 45 Phan Đình Phùng"
+    assert slots["report_commune"] == "Thuận Hóa"
+    assert "report_urgency" not in slots and slots["report_urgency_guess"] == "normal"
     assert len(slots["report_submission_key"]) == 32
     # The action server's key goes with every internal call.
     assert api.received[0][3] == "Bearer dev-internal-token-change-me"
@@ -356,3 +363,102 @@ async def test_a_code_from_a_payload_stays_one_path_segment(api, code) -> None:
     assert len(follow_path.split("/")) == 7 and follow_path.endswith("/follow")
     assert len(answer_path.split("/")) == 6 and answer_path.endswith("/answer")
     assert ".." not in follow_path.split("/") and ".." not in answer_path.split("/")
+
+
+# -- answers read for what they are, at every step (issue #14: the form never loops) -------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("ko có hình", True), ("ko co hinh con oi", True), ("chụp k dc", True),
+     ("hình chi mà hình, vòi khô khốc chụp chi. không có", True), ("thôi khỏi ảnh", True),
+     ("chup hinh lam chi ko co", True), ("kiệt 12 Nguyễn Huệ", False), ("ok gửi", False)],
+)  # fmt: skip
+def test_no_photo_is_read_in_the_citizens_words(text, expected) -> None:
+    assert says_no_photo(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("khong nguy hiem chi mo", "normal"), ("không nguy hiểm chi, mà khổ lắm con", "normal"),
+     ("ko nguy hiem nhung ma dien nguoi", "normal"), ("không", "normal"),
+     ("nuoc ngap toi goi, ong gia hang xom bi te roi, nguy hiem chu", "urgent"),
+     ("có, xe cộ phải lách qua, tối không có đèn là đâm vô", "urgent"), ("có", "urgent"),
+     ("để mình nghĩ đã", None)],
+)  # fmt: skip
+def test_the_danger_answer_is_read_in_the_citizens_words(text, expected) -> None:
+    assert urgency_in(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("ok gui", True), ("gửi đi", True), ("xác nhận gửi", True), ("đúng rồi, gửi đi", True),
+     ("gui le di", True), ("đúng r", True), ("đừng gửi", False), ("không, sai địa chỉ", False)],
+)  # fmt: skip
+def test_sending_is_read_in_the_citizens_words(text, expected) -> None:
+    assert says_send(text) is expected
+
+
+@pytest.mark.asyncio
+async def test_a_free_text_at_the_commune_question_is_asked_once_and_read_for_what_it_is(
+    api,
+) -> None:
+    api.preview = {**PREVIEW, "commune": None}
+    form = ValidateReportForm(ServiceClient(api.url))
+    dispatcher = CollectingDispatcher()
+    answer = tracker(
+        "ko có hình",
+        "deny_photo_unknown",
+        slots={"report_description": "đèn tắt", "report_category": "street_lighting",
+               "report_address": "kiệt 12 Nguyễn Huệ", "requested_slot": "report_commune"},
+    )  # fmt: skip
+    events = await form.run(dispatcher, answer, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_commune"] == "không rõ"  # the operations centre places it
+    assert slots["report_photo_step"] == "skipped"
+    assert [m["response"] for m in dispatcher.messages] == ["utter_report_commune_unknown"]
+
+
+@pytest.mark.asyncio
+async def test_at_the_summary_ok_gui_confirms_and_a_danger_answer_changes_the_urgency(
+    api,
+) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    summary = {**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed"}
+    events = await form.run(CollectingDispatcher(), tracker("ok gui", "other", slots=summary), {})
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"}["report_confirmed"]
+    events = await form.run(
+        CollectingDispatcher(), tracker("có, nguy hiểm lắm", "other", slots=summary), {}
+    )
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_urgency"] == "urgent" and slots.get("report_confirmed") is None
+
+
+@pytest.mark.asyncio
+async def test_an_unclear_danger_answer_takes_the_descriptions_reading_instead_of_asking_again(
+    api,
+) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    asked = {**CONFIRMED, "report_urgency": None, "report_confirmed": None,
+             "report_urgency_guess": "urgent", "requested_slot": "report_urgency"}  # fmt: skip
+    events = await form.run(CollectingDispatcher(), tracker("để xem", "other", slots=asked), {})
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"}["report_urgency"] == (
+        "urgent"
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_location_shared_at_the_commune_question_places_the_typed_address(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    shared = tracker(
+        "/inform_place",
+        "inform_place",
+        slots={"report_description": "đèn tắt", "report_category": "street_lighting",
+               "report_address": "kiệt 12 Nguyễn Huệ", "requested_slot": "report_commune"},
+        metadata={"location": {"latitude": 16.4637, "longitude": 107.5909}},
+    )  # fmt: skip
+    events = await form.run(CollectingDispatcher(), shared, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert (slots["report_latitude"], slots["report_longitude"]) == (16.4637, 107.5909)
+    assert slots.get("report_address", "kiệt 12 Nguyễn Huệ") == "kiệt 12 Nguyễn Huệ"
+    assert slots.get("requested_slot") != "report_commune"

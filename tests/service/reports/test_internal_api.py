@@ -65,6 +65,8 @@ def test_preview_infers_category_urgency_and_commune(api):
     assert body["categories"][0] == {"code": "street_lighting", "name": "Chiếu sáng công cộng"}
     assert (body["confident"], body["urgency"], body["commune"]) == (True, "normal", "Thuận Hóa")
     assert body["duplicates"] == []
+    # The place written in the description comes back as typed, for the form to keep.
+    assert body["place"] == "kiệt 45 Phan Đình Phùng"
     danger = {"description": "Cây ngã chắn ngang đường Lê Lợi, có người bị thương"}
     body = client.post("/api/v1/internal/reports/preview", json=danger, headers=AUTH).json()
     assert body["urgency"] == "urgent"

@@ -1,0 +1,31 @@
+"""The place a citizen wrote inside a report's description, exactly as typed (issue #14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.reports.places import commune_in, place_in
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("đèn đường kiệt 12 Nguyễn Huệ tắt mấy hôm rồi", "kiệt 12 Nguyễn Huệ"),
+        ("den duong kiet 12 nguyen hue tat may hom roi", "kiet 12 nguyen hue"),
+        ("nhà tui ở 15 kiệt 2 Hàn Mặc Tử, Vỹ Dạ", "15 kiệt 2 Hàn Mặc Tử, Vỹ Dạ"),
+        ("kiet 25 Tran Phu, phuong Phuoc Vinh cu", "kiet 25 Tran Phu, phuong Phuoc Vinh cu"),
+        ("đèn đường trước nhà số 5 kiệt 12 Bà Triệu tắt cả tuần", "nhà số 5 kiệt 12 Bà Triệu"),
+        ("rác ứ đọng ở chợ Đông Ba mấy ngày", "chợ Đông Ba"),
+        ("ổ gà to giữa đường Lê Lợi đoạn trước ga Huế nguy hiểm", "đường Lê Lợi đoạn trước ga Huế"),
+        ("mất nước từ hôm qua tới chừ", None),
+        ("cây đổ ngang đường rồi", None),
+        ("karaoke lai hat nua roi 11h dem roi", None),
+    ],
+)
+def test_the_place_in_a_description_is_kept_as_typed(text, place):
+    assert place_in(text) == place
+
+
+def test_the_commune_of_a_place_found_that_way():
+    assert commune_in(place_in("nhà tui ở 15 kiệt 2 Hàn Mặc Tử, Vỹ Dạ")) == "Vỹ Dạ"
+    assert commune_in(place_in("kiet 25 Tran Phu, phuong Phuoc Vinh cu")) is not None
