@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.labels import ASPECT_LABELS, INTENT_LABELS
-from actions.service_client import ServiceClient, ServiceUnavailableError
+from actions.service_client import ServiceClient, ServiceRefusedError, ServiceUnavailableError
+from vitext import fold
 
 # Intents never offered as a guess: they are answers, not requests.
 _NOT_OFFERED = {"nlu_fallback", "affirm", "deny", "out_of_scope", "chitchat"}
@@ -30,6 +32,33 @@ INTENT_ASPECTS = {
 }
 MAX_CHOICES = 3
 MAX_BUTTON_TITLE = 60
+# What a question asks about, in the citizen's words (folded), for messages whose intent
+# names no aspect (a follow-up the classifier was unsure of, a place given alone). In order:
+# the first that matches wins.
+_ASPECT_WORDS = (
+    (
+        "fee",
+        r"\b(?:le phi|phi|bao nhieu tien|het bao nhieu|ton bao nhieu|mat bao nhieu tien|tien)\b",
+    ),
+    (
+        "time",
+        r"\b(?:bao lau|may ngay|bao nhieu ngay|may thang|bao gio|khi nao|thoi gian|lau khong)\b",
+    ),
+    ("online", r"\b(?:online|onl|truc tuyen|qua mang|tren mang|dich vu cong|vneid|tai nha)\b"),
+    ("documents", r"\b(?:giay to|ho so|can gi|can nhung gi|mang theo|chuan bi|can mang)\b"),
+    ("place", r"\b(?:o dau|o mo|cho nao|noi nao|nop o|lam o|den dau|toi dau|phuong|xa)\b"),
+    ("conditions", r"\b(?:dieu kien|duoc khong|co duoc|ai duoc|co phai|bat buoc)\b"),
+    ("steps", r"\b(?:cac buoc|lam sao|lam the nao|nhu the nao|the nao|ra sao|cach)\b"),
+)
+
+
+def aspect_in(text: str) -> str | None:
+    """The aspect a question asks about, from its words ("mất mấy ngày" → time), if any."""
+    words = " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+    for aspect, pattern in _ASPECT_WORDS:
+        if re.search(pattern, words):
+            return aspect
+    return None
 
 
 def _entity(latest: dict[str, Any], name: str) -> str | None:
@@ -67,11 +96,16 @@ class ActionAnswerProcedure(Action):
             or (latest.get("intent") or {}).get("name")
             or "ask_procedure"
         )
+        text = str(latest.get("text") or "")
         aspect = INTENT_ASPECTS.get(intent, "overview")
+        if intent not in INTENT_ASPECTS or intent == "ask_procedure":
+            # The intent names no aspect (weighed from an unsure or out-of-scope message, or
+            # a place given alone): the words may ("mất mấy ngày", "nộp ở đâu").
+            said = aspect_in(text) if not text.startswith("/") else None
+            aspect = said or ("place" if intent == "inform_place" else aspect)
         code = _entity(latest, "procedure_code")
         mention = _entity(latest, "procedure")
         context = tracker.get_slot("procedure_code")
-        text = str(latest.get("text") or "")
         query = mention if text.startswith("/") else text
         try:
             if not code:
@@ -185,6 +219,9 @@ class ActionAcknowledgePlace(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if tracker.get_slot("procedure_code"):
+            # "ở phường Vỹ Dạ thì nộp ở đâu": the place answer of the procedure in context.
+            return [FollowupAction("action_answer_procedure")]
         commune = tracker.get_slot("commune")
         dispatcher.utter_message(
             response="utter_place_received",
@@ -223,3 +260,61 @@ class ActionDefaultAskAffirmation(Action):
         buttons.append({"title": "Không phải các ý trên", "payload": "/deny"})
         dispatcher.utter_message(response="utter_ask_affirmation_none", buttons=buttons)
         return []
+
+
+class ActionWeighUnclear(Action):
+    """Before declining or asking back, weigh what the domain knows about the message.
+
+    For a message the classifier took as out of scope, or was unsure of. The costs are not
+    equal: declining a real report or procedure question is the worst error, asking back is
+    cheap. So, in order:
+    - the report classifier is sure it describes a civic problem → the report form starts
+      (the message is its description);
+    - a procedure is being discussed and the message asks about an aspect ("mất mấy ngày")
+      → that aspect of it;
+    - the procedure search matches it → that procedure is answered;
+    - the classifier leans to a category → "Bạn muốn gửi phản ánh về … không?";
+    - otherwise: out of scope → declined; unsure → the classifier's top guesses as buttons.
+    """
+
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
+    def name(self) -> str:
+        return "action_weigh_unclear"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        from actions.reports import is_descriptive
+
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
+        text = str(latest.get("text") or "").strip()
+        if text and not text.startswith("/"):
+            try:
+                preview = await self.client.report_preview({"description": text[:2000]})
+                search = await self.client.search(text, limit=MAX_CHOICES + 2)
+            except (ServiceUnavailableError, ServiceRefusedError):
+                preview, search = {"categories": [], "confident": False}, {"matched": False}
+            problem = is_descriptive(text) and bool(preview.get("categories"))
+            if problem and preview.get("confident") and not search.get("matched"):
+                return [FollowupAction("report_form")]
+            if tracker.get_slot("procedure_code") and aspect_in(text):
+                return [FollowupAction("action_answer_procedure")]
+            if search.get("matched"):
+                return [FollowupAction("action_answer_procedure")]
+            if problem:
+                name = preview["categories"][0]["name"]
+                dispatcher.utter_message(
+                    text=f"Bạn muốn gửi phản ánh về «{name}» không?",
+                    buttons=[
+                        {"title": "Gửi phản ánh", "payload": "/report_problem"},
+                        {"title": "Không phải", "payload": "/deny"},
+                    ],
+                )
+                return []
+        if intent == "out_of_scope":
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        return await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain)

@@ -17,7 +17,13 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAnswerProcedure, ActionCheckApplicationStatus
+from actions.actions import (
+    ActionAcknowledgePlace,
+    ActionAnswerProcedure,
+    ActionCheckApplicationStatus,
+    ActionWeighUnclear,
+    aspect_in,
+)
 from actions.service_client import ServiceClient
 
 
@@ -54,6 +60,7 @@ class Service:
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
         self.broken = False
+        self.preview: dict[str, Any] = {"categories": [], "confident": False}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -64,6 +71,17 @@ class Service:
                 status, body = outer.respond(url.path, query)
                 data = json.dumps(body, ensure_ascii=False).encode()
                 self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:  # the report preview (internal API)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                outer.requests.append((urlparse(self.path).path, body))
+                data = json.dumps(outer.preview, ensure_ascii=False).encode()
+                self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -281,3 +299,100 @@ async def test_no_application_code_yet_asks_for_it(service) -> None:
     action = ActionCheckApplicationStatus(ServiceClient(service.url))
     messages, _ = await run(action, tracker("tra cứu hồ sơ", "check_application_status"))
     assert messages[0]["response"] == "utter_ask_application_code"
+
+
+# -- weighing what the domain knows before declining or asking back (issue #14, part 3) ----
+
+FLOOD = {"categories": [{"code": "drainage_flooding", "name": "Thoát nước, ngập úng"}],
+         "confident": True}  # fmt: skip
+
+
+def _followups(events: list[dict[str, Any]]) -> list[str]:
+    return [e["name"] for e in events if e.get("event") == "followup"]
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback"])
+@pytest.mark.asyncio
+async def test_a_civic_problem_is_never_declined_it_starts_the_report(service, intent) -> None:
+    service.preview = FLOOD
+    dispatcher = CollectingDispatcher()
+    text = "mua xuong la nuoc ngap toi goi trong kiet nha tui"
+    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
+        dispatcher, tracker(text, intent), {}
+    )
+    assert _followups(events) == ["report_form"] and dispatcher.messages == []
+
+
+@pytest.mark.asyncio
+async def test_a_problem_the_classifier_only_leans_to_is_asked_about_not_declined(service) -> None:
+    service.preview = {**FLOOD, "confident": False}
+    dispatcher = CollectingDispatcher()
+    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
+        dispatcher, tracker("nuoc cu chay lenh lang truoc nha hoai", "out_of_scope"), {}
+    )
+    assert events == []
+    assert (
+        dispatcher.messages[0]["text"] == "Bạn muốn gửi phản ánh về «Thoát nước, ngập úng» không?"
+    )
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/report_problem", "/deny"]
+
+
+@pytest.mark.asyncio
+async def test_a_question_the_search_matches_is_answered_as_that_procedure(service) -> None:
+    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
+        CollectingDispatcher(), tracker("khai sinh can giay to gi", "nlu_fallback"), {}
+    )
+    assert _followups(events) == ["action_answer_procedure"]
+
+
+@pytest.mark.asyncio
+async def test_an_aspect_follow_up_keeps_the_procedure_in_context(service) -> None:
+    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
+        CollectingDispatcher(),
+        tracker("mất bao lâu", "out_of_scope", slots={"procedure_code": "1.001193"}),
+        {},
+    )
+    assert _followups(events) == ["action_answer_procedure"]
+    answered = CollectingDispatcher()
+    await ActionAnswerProcedure(ServiceClient(service.url)).run(
+        answered, tracker("mất bao lâu", "out_of_scope", slots={"procedure_code": "1.001193"}), {}
+    )
+    assert answered.messages[0]["text"].startswith("📄 1.001193 time")
+
+
+@pytest.mark.asyncio
+async def test_with_no_evidence_out_of_scope_is_declined_and_unsure_is_asked_back(service) -> None:
+    declined = CollectingDispatcher()
+    await ActionWeighUnclear(ServiceClient(service.url)).run(
+        declined, tracker("thời tiết mai ra sao", "out_of_scope"), {}
+    )
+    assert declined.messages[0]["response"] == "utter_out_of_scope"
+    unsure = CollectingDispatcher()
+    await ActionWeighUnclear(ServiceClient(service.url)).run(
+        unsure, tracker("ờ thì cũng được", "nlu_fallback"), {}
+    )
+    assert unsure.messages[0]["response"] == "utter_ask_affirmation_none"
+
+
+@pytest.mark.asyncio
+async def test_a_place_given_with_a_procedure_in_context_gets_its_place_answer(service) -> None:
+    slots = {"procedure_code": "1.001193", "commune": "Vỹ Dạ"}
+    events = await ActionAcknowledgePlace().run(
+        CollectingDispatcher(), tracker("ở phường Vỹ Dạ thì sao", "inform_place", slots=slots), {}
+    )
+    assert _followups(events) == ["action_answer_procedure"]
+    answered = CollectingDispatcher()
+    await ActionAnswerProcedure(ServiceClient(service.url)).run(
+        answered, tracker("ở phường Vỹ Dạ thì sao", "inform_place", slots=slots), {}
+    )
+    assert answered.messages[0]["text"] == "📄 1.001193 place full=false commune=Vỹ Dạ"
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [("còn lệ phí?", "fee"), ("mất mấy ngày", "time"), ("làm online được không", "online"),
+     ("nộp ở đâu", "place"), ("cần mang theo giấy tờ gì", "documents"),
+     ("ở mô rứa", "place"), ("muốn làm sổ đỏ", None)],
+)  # fmt: skip
+def test_the_aspect_is_read_from_the_words(text, aspect) -> None:
+    assert aspect_in(text) == aspect
