@@ -213,6 +213,9 @@ class ActionCheckApplicationStatus(Action):
 class ActionAcknowledgePlace(Action):
     """Acknowledges a place given outside any flow and offers what to do there."""
 
+    def __init__(self, client: ServiceClient | None = None) -> None:
+        self.client = client or ServiceClient()
+
     def name(self) -> str:
         return "action_acknowledge_place"
 
@@ -221,7 +224,7 @@ class ActionAcknowledgePlace(Action):
     ) -> list[dict[str, Any]]:
         if tracker.get_slot("procedure_code"):
             # "ở phường Vỹ Dạ thì nộp ở đâu": the place answer of the procedure in context.
-            return [FollowupAction("action_answer_procedure")]
+            return await ActionAnswerProcedure(self.client).run(dispatcher, tracker, domain)
         commune = tracker.get_slot("commune")
         dispatcher.utter_message(
             response="utter_place_received",
@@ -262,18 +265,45 @@ class ActionDefaultAskAffirmation(Action):
         return []
 
 
+# A question for information that merely names a place or a thing a report could be about
+# ("chùa Thiên Mụ mở cửa mấy giờ", "vé vào Đại Nội bao nhiêu tiền", "quán nào bán cơm hến
+# ngon"): not a civic problem, whatever its words (folded).
+_INFO_QUESTION = re.compile(
+    r"\b(?:may gio|gio mo cua|mo cua|bao nhieu tien|gia ve|ve vao|quan nao|o dau ngon|ngon nhat"
+    r"|cach nau|co nen|nen mo|con loi|lai suat|thoi tiet|co mua|di dau choi|cho nao ngon)\b"
+)
+
+
+def _info_question(text: str) -> bool:
+    return bool(_INFO_QUESTION.search(" ".join(re.findall(r"[a-z0-9]+", fold(text)))))
+
+
+# Keyword words a report message must match before the form starts unasked; from one, the
+# citizen is asked. The model's guess alone (0) is never enough for an out-of-scope message.
+REPORT_STARTS_AT = 2
+REPORT_ASKS_AT = 1
+# How well the search must match a short message the classifier took as out of scope (the
+# search's own "matched" is 0.43), before it is answered as that procedure. A long message
+# with its story around the question ("Ba mạ mình ở xã Phong Sơn cũ, đất ruộng… có làm sổ
+# được không") is answered on the search's own match.
+OUT_OF_SCOPE_RELEVANCE = 0.6
+LONG_MESSAGE_WORDS = 15
+
+
 class ActionWeighUnclear(Action):
     """Before declining or asking back, weigh what the domain knows about the message.
 
     For a message the classifier took as out of scope, or was unsure of. The costs are not
     equal: declining a real report or procedure question is the worst error, asking back is
     cheap. So, in order:
-    - the report classifier is sure it describes a civic problem → the report form starts
-      (the message is its description);
+    - the report classifier finds a civic problem with two keyword words or more (and the
+      message is not a question for information) → the report form starts, the message
+      being its description;
     - a procedure is being discussed and the message asks about an aspect ("mất mấy ngày")
       → that aspect of it;
-    - the procedure search matches it → that procedure is answered;
-    - the classifier leans to a category → "Bạn muốn gửi phản ánh về … không?";
+    - the procedure search matches it (more surely for an out-of-scope message) → that
+      procedure is answered;
+    - one keyword word of a problem → "Bạn muốn gửi phản ánh về … không?";
     - otherwise: out of scope → declined; unsure → the classifier's top guesses as buttons.
     """
 
@@ -297,14 +327,26 @@ class ActionWeighUnclear(Action):
                 search = await self.client.search(text, limit=MAX_CHOICES + 2)
             except (ServiceUnavailableError, ServiceRefusedError):
                 preview, search = {"categories": [], "confident": False}, {"matched": False}
-            problem = is_descriptive(text) and bool(preview.get("categories"))
-            if problem and preview.get("confident") and not search.get("matched"):
+            problem = 0
+            if is_descriptive(text) and preview.get("categories") and not _info_question(text):
+                problem = int(preview["categories"][0].get("score") or 0)
+            hits = search.get("hits") or []
+            relevance = float(hits[0].get("relevance", 1.0)) if hits else 0.0
+            procedure = bool(search.get("matched")) and (
+                intent != "out_of_scope"
+                or relevance >= OUT_OF_SCOPE_RELEVANCE
+                or len(text.split()) >= LONG_MESSAGE_WORDS
+            )
+            if problem >= REPORT_STARTS_AT and preview.get("confident") and not procedure:
                 return [FollowupAction("report_form")]
-            if tracker.get_slot("procedure_code") and aspect_in(text):
-                return [FollowupAction("action_answer_procedure")]
-            if search.get("matched"):
-                return [FollowupAction("action_answer_procedure")]
-            if problem:
+            context = tracker.get_slot("procedure_code")
+            if (context and aspect_in(text)) or procedure:
+                answer = ActionAnswerProcedure(self.client)
+                return await answer.run(dispatcher, tracker, domain)
+            # One keyword word, or the model alone sure of a category: asked, never declined.
+            if problem >= REPORT_ASKS_AT or (
+                preview.get("confident") and is_descriptive(text) and not _info_question(text)
+            ):
                 name = preview["categories"][0]["name"]
                 dispatcher.utter_message(
                     text=f"Bạn muốn gửi phản ánh về «{name}» không?",

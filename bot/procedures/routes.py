@@ -26,6 +26,9 @@ class HitOut(BaseModel):
     levels: list[str]
     url: str
     score: float
+    # How well the words match, alone (what decides "matched"); the chat asks for more of it
+    # before answering a message its classifier took for something else.
+    relevance: float
 
 
 class SearchOut(BaseModel):
@@ -65,8 +68,9 @@ def _search(request: Request) -> ProcedureSearch:
 
 def _hit(h: Any) -> HitOut:
     return HitOut(
-        code=h.code, name=h.name, field=h.field, levels=h.levels, url=h.url, score=h.score
-    )
+        code=h.code, name=h.name, field=h.field, levels=h.levels, url=h.url, score=h.score,
+        relevance=h.relevance,
+    )  # fmt: skip
 
 
 @router.get("/search", response_model=SearchOut, summary="Find procedures by a citizen's words")

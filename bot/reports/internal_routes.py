@@ -168,7 +168,11 @@ def preview(body: PreviewIn, factory: SessionFactoryDep) -> dict[str, Any]:
             if body.citizen is not None and found:
                 offer_duplicates(session, found, body.citizen)
     return {
-        "categories": [{"code": c.code, "name": c.name} for c, _ in ranked[:MAX_CATEGORY_CHOICES]],
+        # score: keyword words matched (0: the model's guess without a keyword)
+        "categories": [
+            {"code": c.code, "name": c.name, "score": score}
+            for c, score in ranked[:MAX_CATEGORY_CHOICES]
+        ],
         "confident": confident,
         "urgency": catalog.urgency(text, chosen),
         "commune": commune,

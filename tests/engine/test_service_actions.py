@@ -303,8 +303,8 @@ async def test_no_application_code_yet_asks_for_it(service) -> None:
 
 # -- weighing what the domain knows before declining or asking back (issue #14, part 3) ----
 
-FLOOD = {"categories": [{"code": "drainage_flooding", "name": "Thoát nước, ngập úng"}],
-         "confident": True}  # fmt: skip
+FLOOD = {"categories": [{"code": "drainage_flooding", "name": "Thoát nước, ngập úng",
+                         "score": 4}], "confident": True}  # fmt: skip
 
 
 def _followups(events: list[dict[str, Any]]) -> list[str]:
@@ -325,7 +325,7 @@ async def test_a_civic_problem_is_never_declined_it_starts_the_report(service, i
 
 @pytest.mark.asyncio
 async def test_a_problem_the_classifier_only_leans_to_is_asked_about_not_declined(service) -> None:
-    service.preview = {**FLOOD, "confident": False}
+    service.preview = {"categories": [{**FLOOD["categories"][0], "score": 1}], "confident": True}
     dispatcher = CollectingDispatcher()
     events = await ActionWeighUnclear(ServiceClient(service.url)).run(
         dispatcher, tracker("nuoc cu chay lenh lang truoc nha hoai", "out_of_scope"), {}
@@ -339,22 +339,19 @@ async def test_a_problem_the_classifier_only_leans_to_is_asked_about_not_decline
 
 @pytest.mark.asyncio
 async def test_a_question_the_search_matches_is_answered_as_that_procedure(service) -> None:
+    dispatcher = CollectingDispatcher()
     events = await ActionWeighUnclear(ServiceClient(service.url)).run(
-        CollectingDispatcher(), tracker("khai sinh can giay to gi", "nlu_fallback"), {}
+        dispatcher, tracker("khai sinh can giay to gi", "nlu_fallback"), {}
     )
-    assert _followups(events) == ["action_answer_procedure"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "procedure_code",
+                       "value": "1.001193"}]  # fmt: skip
+    assert dispatcher.messages[0]["text"].startswith("📄 1.001193 documents")
 
 
 @pytest.mark.asyncio
 async def test_an_aspect_follow_up_keeps_the_procedure_in_context(service) -> None:
-    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
-        CollectingDispatcher(),
-        tracker("mất bao lâu", "out_of_scope", slots={"procedure_code": "1.001193"}),
-        {},
-    )
-    assert _followups(events) == ["action_answer_procedure"]
     answered = CollectingDispatcher()
-    await ActionAnswerProcedure(ServiceClient(service.url)).run(
+    await ActionWeighUnclear(ServiceClient(service.url)).run(
         answered, tracker("mất bao lâu", "out_of_scope", slots={"procedure_code": "1.001193"}), {}
     )
     assert answered.messages[0]["text"].startswith("📄 1.001193 time")
@@ -377,12 +374,8 @@ async def test_with_no_evidence_out_of_scope_is_declined_and_unsure_is_asked_bac
 @pytest.mark.asyncio
 async def test_a_place_given_with_a_procedure_in_context_gets_its_place_answer(service) -> None:
     slots = {"procedure_code": "1.001193", "commune": "Vỹ Dạ"}
-    events = await ActionAcknowledgePlace().run(
-        CollectingDispatcher(), tracker("ở phường Vỹ Dạ thì sao", "inform_place", slots=slots), {}
-    )
-    assert _followups(events) == ["action_answer_procedure"]
     answered = CollectingDispatcher()
-    await ActionAnswerProcedure(ServiceClient(service.url)).run(
+    await ActionAcknowledgePlace(ServiceClient(service.url)).run(
         answered, tracker("ở phường Vỹ Dạ thì sao", "inform_place", slots=slots), {}
     )
     assert answered.messages[0]["text"] == "📄 1.001193 place full=false commune=Vỹ Dạ"
@@ -396,3 +389,19 @@ async def test_a_place_given_with_a_procedure_in_context_gets_its_place_answer(s
 )  # fmt: skip
 def test_the_aspect_is_read_from_the_words(text, aspect) -> None:
     assert aspect_in(text) == aspect
+
+
+@pytest.mark.parametrize(
+    "text", ["chua Thien Mu mo cua may gio vay", "vé vào Đại Nội bao nhiêu tiền vậy ad"]
+)
+@pytest.mark.asyncio
+async def test_a_question_for_information_about_a_place_is_not_taken_for_a_report(
+    service, text
+) -> None:
+    service.preview = {"categories": [{"code": "heritage_sites", "name": "Di tích", "score": 3}],
+                       "confident": True}  # fmt: skip
+    declined = CollectingDispatcher()
+    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
+        declined, tracker(text, "out_of_scope"), {}
+    )
+    assert events == [] and declined.messages[0]["response"] == "utter_out_of_scope"

@@ -62,7 +62,11 @@ def test_the_internal_api_needs_the_action_servers_key(api, header):
 def test_preview_infers_category_urgency_and_commune(api):
     client, _ = api
     body = client.post("/api/v1/internal/reports/preview", json=LIGHT, headers=AUTH).json()
-    assert body["categories"][0] == {"code": "street_lighting", "name": "Chiếu sáng công cộng"}
+    assert body["categories"][0] == {
+        "code": "street_lighting",
+        "name": "Chiếu sáng công cộng",
+        "score": 2,
+    }  # keyword words matched ("đèn đường")
     assert (body["confident"], body["urgency"], body["commune"]) == (True, "normal", "Thuận Hóa")
     assert body["duplicates"] == []
     # The place written in the description comes back as typed, for the form to keep.
