@@ -155,7 +155,12 @@ class ActionAnswerProcedure(Action):
         if answer is None:
             dispatcher.utter_message(response="utter_procedure_not_found", query=code)
             return [SlotSet("procedure_code", None)]
-        dispatcher.utter_message(text=answer["text"], buttons=answer.get("buttons") or [])
+        dispatcher.utter_message(
+            text=answer["text"],
+            buttons=answer.get("buttons") or [],
+            # Which procedure and aspect this answers, for channels and tools that read it.
+            json_message={"procedure": {"code": code, "aspect": aspect}},
+        )
         return [SlotSet("procedure_code", code)]
 
 

@@ -433,6 +433,8 @@ class ValidateReportForm(FormValidationAction):
         if not self._answering(tracker, "report_commune"):
             return {}
         intent, _ = _intent(tracker)
+        if says_no_photo(_text(tracker)):  # "k có ảnh": the photo question answered already
+            return {"report_commune": "không rõ", "report_photo_step": "skipped"}
         if intent == "deny":  # "không rõ": the operations centre will place it
             return {"report_commune": "không rõ"}
         text = _entity(tracker, "commune") or _text(tracker)

@@ -355,6 +355,7 @@ async def test_an_aspect_follow_up_keeps_the_procedure_in_context(service) -> No
         answered, tracker("mất bao lâu", "out_of_scope", slots={"procedure_code": "1.001193"}), {}
     )
     assert answered.messages[0]["text"].startswith("📄 1.001193 time")
+    assert answered.messages[0]["custom"] == {"procedure": {"code": "1.001193", "aspect": "time"}}
 
 
 @pytest.mark.asyncio
