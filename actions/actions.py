@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.labels import ASPECT_LABELS, INTENT_LABELS
 from actions.service_client import ServiceClient, ServiceRefusedError, ServiceUnavailableError
-from vitext import fold
+from vitext import fold_words
 
 # Intents never offered as a guess: they are answers, not requests.
 _NOT_OFFERED = {"nlu_fallback", "affirm", "deny", "out_of_scope", "chitchat"}
@@ -54,7 +54,7 @@ _ASPECT_WORDS = (
 
 def aspect_in(text: str) -> str | None:
     """The aspect a question asks about, from its words ("mất mấy ngày" → time), if any."""
-    words = " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+    words = fold_words(text)
     for aspect, pattern in _ASPECT_WORDS:
         if re.search(pattern, words):
             return aspect
@@ -280,7 +280,7 @@ _INFO_QUESTION = re.compile(
 
 
 def _info_question(text: str) -> bool:
-    return bool(_INFO_QUESTION.search(" ".join(re.findall(r"[a-z0-9]+", fold(text)))))
+    return bool(_INFO_QUESTION.search(fold_words(text)))
 
 
 # Keyword words a report message must match before the form starts unasked; from one, the

@@ -23,7 +23,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.service_client import ServiceClient, ServiceRefusedError, ServiceUnavailableError
-from vitext import fold
+from vitext import fold, fold_words
 
 FORM = "report_form"
 REPORT_SLOTS = (
@@ -178,7 +178,7 @@ def is_descriptive(text: str) -> bool:
 
 
 def _words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+    return fold_words(text)
 
 
 def says_no_photo(text: str) -> bool:

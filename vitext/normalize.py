@@ -80,6 +80,13 @@ def fold(text: str) -> str:
     return "".join(_lower_char(c) for c in strip_accents(text))
 
 
+def fold_words(text: str) -> str:
+    """The folded words of ``text`` (letters and digits), joined by single spaces: the form
+    word lists and phrase patterns are matched against ("Kiệt 12, Nguyễn Huệ" → "kiet 12
+    nguyen hue")."""
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
 def nfc_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     """NFC form of ``text`` and, for each NFC character, its start/end in ``text``."""
     if unicodedata.is_normalized("NFC", text):

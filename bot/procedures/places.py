@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from bot.settings import ROOT
-from vitext import fold
+from vitext import fold_words
 
 OFFICES_FILE = ROOT / "data" / "catalog" / "hue_offices.yml"
 ANY_COMMUNE = "phường/xã nơi bạn cư trú"
@@ -34,7 +34,7 @@ class Office:
 
 
 def _plain(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+    return fold_words(text)
 
 
 @lru_cache(maxsize=4)

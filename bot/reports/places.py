@@ -14,7 +14,7 @@ from functools import lru_cache
 import yaml
 
 from bot.settings import ROOT
-from vitext import fold
+from vitext import fold, fold_words
 
 
 def _exact(text: str) -> str:
@@ -23,7 +23,7 @@ def _exact(text: str) -> str:
 
 
 def _folded(text: str) -> str:
-    return " " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " "
+    return " " + fold_words(text) + " "
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ committed (and has its tracking code) before anyone is told the code.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +20,7 @@ from bot.reports.catalog import ReportCatalog, Urgency, default_catalog
 from bot.reports.lifecycle import OPEN_STATES, Actor, State, TransitionError, check_transition
 from bot.reports.models import DuplicateOffer, Report, ReportFollower, ReportUpdate
 from bot.reports.notify import notify_agency, notify_citizens
-from vitext import fold
+from vitext import fold_words
 
 CODE_PREFIX = "PA"
 DUPLICATE_RADIUS_M = 50.0  # a report this close, same category and still open, is the same
@@ -264,7 +263,7 @@ def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def _address_key(address: str | None) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", fold(address or "")))
+    return fold_words(address or "")
 
 
 def find_duplicates(

@@ -6,7 +6,14 @@ import unicodedata
 
 import pytest
 
-from vitext import MessageTooLongError, fold, nfc_with_offsets, normalize_message, strip_accents
+from vitext import (
+    MessageTooLongError,
+    fold,
+    fold_words,
+    nfc_with_offsets,
+    normalize_message,
+    strip_accents,
+)
 
 
 def test_normalize_message_nfc_whitespace_and_invisible_characters() -> None:
@@ -44,3 +51,8 @@ def test_nfc_with_offsets_maps_back_into_nfd_text() -> None:
     nfc, starts, ends = nfc_with_offsets(nfd)
     assert nfc == "Huế"
     assert nfd[starts[2] : ends[2]] == unicodedata.normalize("NFD", "ế")
+
+
+def test_fold_words_are_the_folded_letters_and_digits_one_space_apart():
+    assert fold_words("Kiệt 12, Nguyễn Huệ — đèn TẮT!") == "kiet 12 nguyen hue den tat"
+    assert fold_words("  ") == ""
