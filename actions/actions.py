@@ -230,6 +230,12 @@ class ActionAcknowledgePlace(Action):
         if tracker.get_slot("procedure_code"):
             # "ở phường Vỹ Dạ thì nộp ở đâu": the place answer of the procedure in context.
             return await ActionAnswerProcedure(self.client).run(dispatcher, tracker, domain)
+        # "cây bàng trên đường Lê Lợi gãy một nhánh lớn…": more than a place, weighed as any
+        # unclear message is (a problem there starts the report, a question is answered).
+        weigher = ActionWeighUnclear(self.client)
+        weighed = await weigher.weigh(dispatcher, tracker, domain, beyond_place=True)
+        if weighed is not None:
+            return weighed
         commune = tracker.get_slot("commune")
         dispatcher.utter_message(
             response="utter_place_received",
@@ -283,6 +289,24 @@ def _info_question(text: str) -> bool:
     return bool(_INFO_QUESTION.search(fold_words(text)))
 
 
+# The shape of a question (folded): a question mark, an interrogative phrase anywhere, or a
+# question particle at the end. "đèn đường tắt mấy hôm rồi" is a statement; "đăng ký tạm trú
+# nộp ở đâu", "làm lại có phải thi lại không" are questions.
+_QUESTION = re.compile(
+    r"\?"
+    r"|\b(?:o dau|o mo|cho nao|cho mo|noi nao|the nao|nhu nao|ra sao|ra rang|lam sao"
+    r"|lam rang|bao nhieu|bao lau|may ngay|khi nao|bao gio|can gi|can chi|can j|gom gi"
+    r"|gom chi|nhung gi|giay gi|giay to gi|ho so gi|co phai|co can|co duoc|duoc khong"
+    r"|duoc ko|dc khong|dc ko|dc k|hay khong|hay ko|phai khong|phai ko|cach nao|thu tuc)\b"
+    r"|\b(?:khong|ko|k|hong|chua|ha|hi|nhi|vay|v|rang|sao|gi|j)\s*(?:a|ak|ah|ad|nha|nhe|ta)?\s*$"
+)
+
+
+def is_question(text: str) -> bool:
+    """Whether a message is shaped as a question, not a statement of what happened."""
+    return bool(_QUESTION.search(fold_words(text)) or "?" in text)
+
+
 # Keyword words a report message must match before the form starts unasked; from one, the
 # citizen is asked. The model's guess alone (0) is never enough for an out-of-scope message.
 REPORT_STARTS_AT = 2
@@ -321,6 +345,27 @@ class ActionWeighUnclear(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        weighed = await self.weigh(dispatcher, tracker, domain)
+        if weighed is not None:
+            return weighed
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent == "out_of_scope":
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        return await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain)
+
+    async def weigh(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        beyond_place: bool = False,
+    ) -> list[dict[str, Any]] | None:
+        """What the domain makes of the message, or None when it knows nothing of it.
+
+        ``beyond_place``: the message was taken for a place; only what it says besides the
+        place is weighed (a place alone is not a problem, nor a question).
+        """
         from actions.reports import is_descriptive
 
         latest = tracker.latest_message or {}
@@ -332,6 +377,10 @@ class ActionWeighUnclear(Action):
                 search = await self.client.search(text, limit=MAX_CHOICES + 2)
             except (ServiceUnavailableError, ServiceRefusedError):
                 preview, search = {"categories": [], "confident": False}, {"matched": False}
+            if beyond_place:
+                rest = text.replace(str(preview.get("place") or ""), " ")
+                if not is_descriptive(rest):
+                    return None
             problem = 0
             if is_descriptive(text) and preview.get("categories") and not _info_question(text):
                 problem = int(preview["categories"][0].get("score") or 0)
@@ -339,10 +388,21 @@ class ActionWeighUnclear(Action):
             relevance = float(hits[0].get("relevance", 1.0)) if hits else 0.0
             procedure = bool(search.get("matched")) and (
                 intent != "out_of_scope"
-                or relevance >= OUT_OF_SCOPE_RELEVANCE
-                or len(text.split()) >= LONG_MESSAGE_WORDS
+                or (
+                    not _info_question(text)
+                    and (
+                        relevance >= OUT_OF_SCOPE_RELEVANCE
+                        or len(text.split()) >= LONG_MESSAGE_WORDS
+                    )
+                )
             )
-            if problem >= REPORT_STARTS_AT and preview.get("confident") and not procedure:
+            sure = bool(preview.get("confident"))
+            # A problem told as a statement is a report, even where the search finds a
+            # procedure in its words ("xây nhà trên đất nông nghiệp, làm ban đêm"); told as a
+            # question, the procedure the search found is what is asked.
+            if problem >= REPORT_ASKS_AT and sure and not is_question(text):
+                return [FollowupAction("report_form")]
+            if problem >= REPORT_STARTS_AT and sure and not procedure:
                 return [FollowupAction("report_form")]
             context = tracker.get_slot("procedure_code")
             if (context and aspect_in(text)) or procedure:
@@ -361,7 +421,4 @@ class ActionWeighUnclear(Action):
                     ],
                 )
                 return []
-        if intent == "out_of_scope":
-            dispatcher.utter_message(response="utter_out_of_scope")
-            return []
-        return await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain)
+        return None

@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.service_client import ServiceClient, ServiceRefusedError, ServiceUnavailableError
@@ -29,6 +29,7 @@ FORM = "report_form"
 REPORT_SLOTS = (
     "report_description",
     "report_category",
+    "report_category_missed",
     "report_address",
     "report_commune",
     "report_latitude",
@@ -104,6 +105,13 @@ _SEND = re.compile(
     r"\b(?:gui|xac nhan|dung roi|dung r|dung vay|chinh xac|ok|oke|okay|dong y|chot)\b"
 )
 _DONT = re.compile(r"\b(?:khong|ko|dung gui|huy|sai|chua dung|chua)\b")
+# Stopping the report in so many words ("hủy", "không gửi nữa", "thôi khỏi báo"): the one
+# thing that overrules an answer the step's own reader recognises (folded).
+_STOP = re.compile(
+    r"\b(?:huy|huy bo|dung lai|ngung|thoat|bam nham)\b"
+    r"|\b(?:khong|ko|k|khoi|thoi)\s+(?:gui|bao|phan anh)\s*(?:nua|lai)?\b"
+    r"|\b(?:khoi|thoi)\s+(?:gui|bao|phan anh|dien)\b"
+)
 SENDER = re.compile(r"^[a-z0-9_]{1,20}:[A-Za-z0-9_.:@-]{1,180}$")
 _SCORE_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
 _SCORE = re.compile(r"(?<![\d-])([1-5])(?![\d-])")
@@ -203,6 +211,26 @@ def says_send(text: str) -> bool:
     return bool(_SEND.search(words)) and not _DONT.search(words)
 
 
+def says_stop(text: str) -> bool:
+    """True when the citizen stops the report in so many words ("hủy", "không gửi nữa")."""
+    return bool(_STOP.search(_words(text)))
+
+
+def reads_as_answer(slot: str, text: str) -> bool:
+    """Whether ``text`` answers the question asked for ``slot``, by the step's own reader.
+
+    The classifier reads "ko nguy hiểm lắm, chỉ tối thôi" as cancelling and "có, tối đèn mờ
+    dễ té lắm" as a procedure question; at the urgency question both are answers.
+    """
+    if slot == "report_photo_step":
+        return says_no_photo(text)
+    if slot == "report_urgency":
+        return urgency_in(text) is not None
+    if slot == "report_confirmed":
+        return says_send(text)
+    return False
+
+
 def rating_in(text: str) -> int | None:
     """A 1–5 score written as a digit ("5 sao", "cho 4*") or a word ("năm sao")."""
     folded = fold(text)
@@ -242,6 +270,9 @@ class ValidateReportForm(FormValidationAction):
         rasa_sdk drops every extracted slot that is not a required slot; the place's
         coordinates, the photos and the duplicate to follow are not asked for by themselves.
         """
+        asked = await self._answer_question(dispatcher, tracker, domain)
+        if asked is not None:
+            return asked
         extracted = await self.get_extraction_events(dispatcher, tracker, domain)
         tracker.add_slots(extracted)
         validated = await self._extract_validation_events(dispatcher, tracker, domain)
@@ -280,10 +311,56 @@ class ValidateReportForm(FormValidationAction):
                 slots.append("report_commune")
         return [*slots, "report_photo_step", "report_urgency", "report_confirmed"]
 
+    async def _answer_question(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]] | None:
+        """A procedure question in the middle of the form, answered; the form then asks its
+        question again ("mà hỏi chút, bày bàn ghế trên vỉa hè có phải xin phép không").
+
+        For the questions the classifier was unsure of: a sure procedure intent is answered
+        by a rule (data/rules/reports.yml). Only a question the search matches surely, that
+        is not an answer to the step (nor, at the commune step, a commune).
+        """
+        from actions.actions import OUT_OF_SCOPE_RELEVANCE, ActionAnswerProcedure, is_question
+
+        slot = tracker.get_slot("requested_slot")
+        text = _text(tracker)
+        intent, confidence = _intent(tracker)
+        if (
+            slot in {None, "report_description"}
+            or not text
+            or text.startswith("/")
+            or _attachments(tracker)
+            or _location(tracker) is not None
+            or (intent in DIGRESSIONS and confidence >= DIGRESSION_CONFIDENCE)
+            or intent == "cancel"
+            or _entity(tracker, "commune")
+            or not is_question(text)
+            or reads_as_answer(str(slot), text)
+        ):
+            return None
+        try:
+            search = await self.client.search(text, limit=3)
+        except (ServiceUnavailableError, ServiceRefusedError):
+            return None
+        hits = search.get("hits") or []
+        if not (search.get("matched") and hits):
+            return None
+        if float(hits[0].get("relevance", 0.0)) < OUT_OF_SCOPE_RELEVANCE:
+            return None
+        events = await ActionAnswerProcedure(self.client).run(dispatcher, tracker, domain)
+        # A slot set keeps Rasa from rejecting the form; its question is asked again.
+        return events or [SlotSet("procedure_code", tracker.get_slot("procedure_code"))]
+
     def _answering(self, tracker: Tracker, slot: str) -> bool:
         """The message answers the question asked for ``slot`` (not a digression, not cancel)."""
         if tracker.get_slot("requested_slot") != slot:
             return False
+        text = _text(tracker)
+        if says_stop(text):
+            return False
+        if reads_as_answer(slot, text):
+            return True  # whatever the classifier made of it
         intent, confidence = _intent(tracker)
         if intent == "cancel":
             return False
@@ -329,8 +406,12 @@ class ValidateReportForm(FormValidationAction):
             )
         except (ServiceUnavailableError, ServiceRefusedError):
             return slots  # the category is then asked; nothing is lost
-        if preview["confident"] and not tracker.get_slot("report_category"):
-            slots["report_category"] = preview["categories"][0]["code"]
+        if not tracker.get_slot("report_category") and preview["categories"]:
+            top = preview["categories"][0]
+            # The model sure, or the words of a category in the description: taken (shown,
+            # and changeable, at the summary) rather than asked for what was already said.
+            if preview["confident"] or int(top.get("score") or 0) >= 1:
+                slots["report_category"] = top["code"]
         slots["report_urgency_guess"] = preview["urgency"]
         if preview.get("commune") and not tracker.get_slot("report_commune"):
             slots["report_commune"] = preview["commune"]
@@ -368,8 +449,15 @@ class ValidateReportForm(FormValidationAction):
             return {"report_category": preview["categories"][0]["code"]}
         if fold(text).strip() in {"khac", "cai khac", "loai khac", "linh vuc khac"}:
             return {"report_category": "other"}
+        if tracker.get_slot("report_category_missed"):
+            # Asked once, missed once: never a loop. The operations centre sorts it out, and
+            # the answer is read for what it is (often the answer to the photo question).
+            slots: dict[str, Any] = {"report_category": "other"}
+            if says_no_photo(text):
+                slots["report_photo_step"] = "skipped"
+            return slots
         dispatcher.utter_message(response="utter_report_category_unclear")
-        return {"report_category": None}
+        return {"report_category": None, "report_category_missed": True}
 
     # -- place -------------------------------------------------------------------------
 
@@ -902,6 +990,10 @@ class ActionReopenReport(ServiceAction):
         reason = _text(tracker) or "Người dân báo sự việc chưa được xử lý xong."
         code = await _resolved_report(self.client, tracker)
         if code is None:
+            if is_descriptive(reason) and not reason.startswith("/"):
+                # "karaoke lại hát nữa rồi, 11h đêm…" with nothing to reopen: a problem that
+                # came back, reported anew (the message is its description).
+                return [FollowupAction(FORM)]
             dispatcher.utter_message(response="utter_report_nothing_to_reopen")
             return []
         await self.client.reopen_report(code, citizen_of(tracker), reason)

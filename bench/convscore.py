@@ -22,7 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FORM = "report_form"
 TRACKING_CODE = re.compile(r"\bPA-\d{4}-\d{6}\b")
 CODE_LINE = re.compile(r"Mã thủ tục: (\d[\d.]*\d)")
-ANSWER_ACTION = "action_answer_procedure"
+# The actions that answer a procedure: the answer itself, and the two that hand a message to
+# it (the weighing of an unclear message, a place given with a procedure in context).
+ANSWER_ACTIONS = frozenset(
+    {"action_answer_procedure", "action_weigh_unclear", "action_acknowledge_place"}
+)
 SUBMIT_ACTION = "action_submit_report"
 # Responses that ask the citizen to say it again or pick what they meant.
 ASKED_BACK = {
@@ -191,14 +195,14 @@ def read_turn(record: TurnRecord, aspects: dict[str, str]) -> Outcome:
             utter = (event.get("metadata") or {}).get("utter_action")
             if utter:
                 outcome.utterances.append(utter)
-            elif action == ANSWER_ACTION:
+            elif action in ANSWER_ACTIONS:
                 answer_texts.append(event.get("text") or "")
                 custom = (event.get("data") or {}).get("custom") or {}
                 if isinstance(custom, dict) and isinstance(custom.get("procedure"), dict):
                     answer_custom = custom["procedure"]
         elif kind == "slot":
             name, value = event.get("name"), event.get("value")
-            if name == "procedure_code" and action == ANSWER_ACTION:
+            if name == "procedure_code" and action in ANSWER_ACTIONS:
                 outcome.answered_code = str(value) if value else None
             elif name == "requested_slot" and value:
                 outcome.asked.append(str(value))

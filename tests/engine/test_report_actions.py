@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.reports import (
     ActionAskReportConfirmed,
     ActionCheckReportStatus,
+    ActionReopenReport,
     ActionSubmitReport,
     ValidateReportForm,
     citizen_of,
@@ -86,6 +87,8 @@ class InternalApi:
             return 200, self.preview
         if path.endswith("/reports/categories"):
             return 200, {"categories": PREVIEW["categories"]}
+        if method == "GET" and path.startswith("/api/v1/internal/reports?citizen="):
+            return 200, {"reports": []}
         if method == "POST" and path == "/api/v1/internal/reports":
             return 201, FILED
         if path.startswith("/api/v1/internal/reports/PA-2026-000077"):
@@ -462,3 +465,15 @@ async def test_a_location_shared_at_the_commune_question_places_the_typed_addres
     assert (slots["report_latitude"], slots["report_longitude"]) == (16.4637, 107.5909)
     assert slots.get("report_address", "kiệt 12 Nguyễn Huệ") == "kiệt 12 Nguyễn Huệ"
     assert slots.get("requested_slot") != "report_commune"
+
+
+@pytest.mark.asyncio
+async def test_a_problem_that_came_back_with_nothing_to_reopen_is_reported_anew(api) -> None:
+    action = ActionReopenReport(ServiceClient(api.url))
+    dispatcher = CollectingDispatcher()
+    text = "karaoke lai hat nua roi 11h dem roi ma con hat ko cho ai ngu"
+    events = await action.run(dispatcher, tracker(text, "reopen_report"), {})
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["report_form"]
+    said = CollectingDispatcher()
+    await action.run(said, tracker("vẫn chưa", "reopen_report"), {})
+    assert said.messages[0]["response"] == "utter_report_nothing_to_reopen"

@@ -23,7 +23,9 @@ from actions.actions import (
     ActionCheckApplicationStatus,
     ActionWeighUnclear,
     aspect_in,
+    is_question,
 )
+from actions.reports import ValidateReportForm
 from actions.service_client import ServiceClient
 
 
@@ -39,6 +41,10 @@ SEARCHES = {
     "khai sinh can giay to gi": {
         "matched": True, "terms": ["dang", "ky", "khai", "sinh"],
         "hits": [BIRTH], "alternatives": [BIRTH],
+    },
+    "mà hỏi chút, bày bàn ghế trên vỉa hè có phải xin phép không": {
+        "matched": True, "terms": ["via", "he"],
+        "hits": [{**BIRTH, "relevance": 0.8}], "alternatives": [BIRTH],
     },
     "lam cccd": {
         "matched": True, "terms": ["the", "can", "cuoc"],
@@ -324,11 +330,21 @@ async def test_a_civic_problem_is_never_declined_it_starts_the_report(service, i
 
 
 @pytest.mark.asyncio
-async def test_a_problem_the_classifier_only_leans_to_is_asked_about_not_declined(service) -> None:
+async def test_a_problem_told_as_a_statement_with_one_keyword_starts_the_report(service) -> None:
     service.preview = {"categories": [{**FLOOD["categories"][0], "score": 1}], "confident": True}
     dispatcher = CollectingDispatcher()
     events = await ActionWeighUnclear(ServiceClient(service.url)).run(
         dispatcher, tracker("nuoc cu chay lenh lang truoc nha hoai", "out_of_scope"), {}
+    )
+    assert _followups(events) == ["report_form"] and dispatcher.messages == []
+
+
+@pytest.mark.asyncio
+async def test_a_problem_the_classifier_only_leans_to_is_asked_about_not_declined(service) -> None:
+    service.preview = {"categories": [{**FLOOD["categories"][0], "score": 1}], "confident": True}
+    dispatcher = CollectingDispatcher()
+    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
+        dispatcher, tracker("nuoc cu chay lenh lang truoc nha hoai vay ai lo?", "out_of_scope"), {}
     )
     assert events == []
     assert (
@@ -383,6 +399,18 @@ async def test_a_place_given_with_a_procedure_in_context_gets_its_place_answer(s
 
 
 @pytest.mark.parametrize(
+    ("text", "question"),
+    [("đèn đường tắt mấy hôm rồi", False), ("đăng ký tạm trú nộp ở đâu", True),
+     ("mất bằng lái, làm lại có phải thi lại không", True), ("cần chi rứa", True),
+     ("mấy đứa bán hàng rong ép mua, không mua là chửi", False), ("làm hồ sơ thì cần chi", True),
+     ("dang ky ho kinh doanh thi lam sao", True), ("cấp lại được không ad", True),
+     ("có ai xử lý không?", True)],
+)  # fmt: skip
+def test_a_question_is_told_from_a_statement(text, question) -> None:
+    assert is_question(text) is question
+
+
+@pytest.mark.parametrize(
     ("text", "aspect"),
     [("còn lệ phí?", "fee"), ("mất mấy ngày", "time"), ("làm online được không", "online"),
      ("nộp ở đâu", "place"), ("cần mang theo giấy tờ gì", "documents"),
@@ -406,3 +434,104 @@ async def test_a_question_for_information_about_a_place_is_not_taken_for_a_repor
         declined, tracker(text, "out_of_scope"), {}
     )
     assert events == [] and declined.messages[0]["response"] == "utter_out_of_scope"
+
+
+# -- the report form reads answers for what they are (issue #14, part 5) -----------------
+
+
+def in_form(text: str, intent: str, **slots: Any) -> Tracker:
+    asked = tracker(text, intent, slots={"report_description": "đèn đường tắt mấy hôm",
+                                         "report_category": "street_lighting",
+                                         "report_address": "kiệt 42 Trần Phú",
+                                         "report_commune": "Thuận Hóa", **slots})  # fmt: skip
+    asked.active_loop = {"name": "report_form"}
+    return asked
+
+
+async def form_slots(service: Service, asked: Tracker) -> tuple[dict[str, Any], list]:
+    dispatcher = CollectingDispatcher()
+    events = await ValidateReportForm(ServiceClient(service.url)).run(dispatcher, asked, {})
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, dispatcher.messages
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("ko nguy hiem lam, chi toi thoi", "cancel"),
+     ("có, tối đèn mờ mờ dễ té lắm", "ask_procedure_place"),
+     ("chưa nguy hiểm chi, mà mưa nữa là vô nhà luôn", "cancel")],
+)  # fmt: skip
+@pytest.mark.asyncio
+async def test_an_answer_at_the_danger_question_is_an_answer_whatever_the_intent(
+    service, text, intent
+) -> None:
+    slots, _ = await form_slots(
+        service, in_form(text, intent, report_photo_step="skipped", requested_slot="report_urgency")
+    )
+    assert slots["report_urgency"] in {"normal", "urgent"}
+
+
+@pytest.mark.parametrize("text", ["hủy", "thôi không gửi nữa", "tui bấm nhầm, hủy giùm"])
+@pytest.mark.asyncio
+async def test_stopping_in_so_many_words_is_still_cancelling(service, text) -> None:
+    slots, _ = await form_slots(
+        service,
+        in_form(text, "cancel", report_photo_step="skipped", requested_slot="report_urgency"),
+    )
+    assert "report_urgency" not in slots  # left to the cancel rule
+
+
+@pytest.mark.asyncio
+async def test_a_category_named_by_its_words_is_taken_not_asked(service) -> None:
+    service.preview = {"categories": [{"code": "trees", "name": "Cây xanh", "score": 1}],
+                       "confident": False, "urgency": "normal", "commune": None}  # fmt: skip
+    asked = tracker("cây xà cừ nghiêng hẳn ra đường", "report_problem")
+    asked.active_loop = {"name": "report_form"}
+    slots, _ = await form_slots(service, asked)
+    assert slots["report_category"] == "trees"
+
+
+@pytest.mark.asyncio
+async def test_the_category_question_missed_twice_is_other_never_a_loop(service) -> None:
+    service.preview = {"categories": [], "confident": False}
+    first, said = await form_slots(
+        service, in_form("chụp k được, đang chạy xe", "deny", report_category=None,
+                         requested_slot="report_category")
+    )  # fmt: skip
+    assert first["report_category"] is None and first["report_category_missed"] is True
+    assert said[0]["response"] == "utter_report_category_unclear"
+    second, _ = await form_slots(
+        service, in_form("k có ảnh", "deny", report_category=None, report_category_missed=True,
+                         requested_slot="report_category")
+    )  # fmt: skip
+    assert second["report_category"] == "other" and second["report_photo_step"] == "skipped"
+
+
+@pytest.mark.asyncio
+async def test_a_procedure_question_mid_form_is_answered_and_the_form_goes_on(service) -> None:
+    text = "mà hỏi chút, bày bàn ghế trên vỉa hè có phải xin phép không"
+    slots, said = await form_slots(
+        service, in_form(text, "nlu_fallback", report_commune=None, requested_slot="report_commune")
+    )
+    assert said[0]["text"].startswith("📄 1.001193")
+    assert slots == {"procedure_code": "1.001193"}  # the commune is asked again, nothing lost
+
+
+@pytest.mark.asyncio
+async def test_a_problem_given_with_a_place_starts_the_report(service) -> None:
+    service.preview = {"categories": [{"code": "trees", "name": "Cây xanh", "score": 2}],
+                       "confident": True, "place": "đường Lê Lợi"}  # fmt: skip
+    text = "cây bàng trên đường Lê Lợi gãy một nhánh lớn treo trên dây điện"
+    messages, events = await run(
+        ActionAcknowledgePlace(ServiceClient(service.url)), tracker(text, "inform_place")
+    )
+    assert _followups(events) == ["report_form"] and messages == []
+
+
+@pytest.mark.asyncio
+async def test_a_place_alone_is_acknowledged(service) -> None:
+    service.preview = {"categories": [], "confident": False, "place": "kiệt 90 Nguyễn Huệ"}
+    messages, events = await run(
+        ActionAcknowledgePlace(ServiceClient(service.url)),
+        tracker("kiệt 90 Nguyễn Huệ", "inform_place"),
+    )
+    assert messages[0]["response"] == "utter_place_received" and events == []

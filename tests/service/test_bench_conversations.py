@@ -286,3 +286,34 @@ def test_the_split_is_stable_near_40_60_and_prints_no_item(tmp_path: Path, capsy
     heldout = load_part(tmp_path / "out", "heldout").messages
     assert sorted(m.id for m in tuning + heldout) == ids[:30]
     assert {m.id for m in tuning} == {i for i in ids[:30] if split_blind_set.part_of(i) == "tuning"}
+
+
+@pytest.mark.parametrize("action", ["action_weigh_unclear", "action_acknowledge_place"])
+def test_an_answer_given_by_an_action_that_hands_over_to_the_answer_counts(action: str):
+    # The weighing of an unclear message and the place action answer through
+    # ActionAnswerProcedure inside their own run: the answer is theirs in the tracker.
+    record = TurnRecord(
+        events=[
+            user("nlu_fallback"),
+            {"event": "action", "name": action},
+            bot(
+                text="📄 …\nMã thủ tục: 1.001193",
+                custom={"procedure": {"code": "1.001193", "aspect": "place"}},
+            ),
+            {"event": "slot", "name": "procedure_code", "value": "1.001193"},
+        ]
+    )
+    outcome = read_turn(record, ASPECTS)
+    assert outcome.label == "answered"
+    assert (outcome.answered_code, outcome.answered_aspect) == ("1.001193", "place")
+
+
+def test_a_question_asked_by_the_weighing_action_is_not_an_answer():
+    record = TurnRecord(
+        events=[
+            user("out_of_scope"),
+            {"event": "action", "name": "action_weigh_unclear"},
+            bot(text="Bạn muốn gửi phản ánh về «Cây xanh» không?"),
+        ]
+    )
+    assert read_turn(record, ASPECTS).answered_code is None
