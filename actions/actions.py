@@ -32,6 +32,11 @@ INTENT_ASPECTS = {
 }
 MAX_CHOICES = 3
 MAX_BUTTON_TITLE = 60
+# Close candidates are offered as a choice only when the best leads by less than this (in the
+# search's score); otherwise the best is answered and the others offered after the answer.
+# On the blind tuning set, the first of 12 offered choices was right 10 times; both misses
+# were within 0.05 of the best, one within 0.01 (docs/benchmarks/conversations.md).
+CHOOSE_MARGIN = 0.01
 # What a question asks about, in the citizen's words (folded), for messages whose intent
 # names no aspect (a follow-up the classifier was unsure of, a place given alone). In order:
 # the first that matches wins.
@@ -107,6 +112,7 @@ class ActionAnswerProcedure(Action):
         mention = _entity(latest, "procedure")
         context = tracker.get_slot("procedure_code")
         query = mention if text.startswith("/") else text
+        others: list[dict[str, Any]] = []
         try:
             if not code:
                 result = await self.client.search(query or "", limit=MAX_CHOICES + 2)
@@ -115,7 +121,14 @@ class ActionAnswerProcedure(Action):
                 switches = matched and (mention or not context or len(result["terms"]) >= 2)
                 if switches:
                     choices = result.get("alternatives") or []
-                    if len(choices) > 1:
+                    lead = (
+                        float(choices[0].get("score", 0.0)) - float(choices[1].get("score", 0.0))
+                        if len(choices) > 1
+                        else 1.0
+                    )
+                    if len(choices) > 1 and lead >= CHOOSE_MARGIN:
+                        others = choices[1:MAX_CHOICES]
+                    elif len(choices) > 1:
                         dispatcher.utter_message(
                             response="utter_procedure_choose",
                             buttons=[
@@ -155,9 +168,21 @@ class ActionAnswerProcedure(Action):
         if answer is None:
             dispatcher.utter_message(response="utter_procedure_not_found", query=code)
             return [SlotSet("procedure_code", None)]
+        buttons = list(answer.get("buttons") or [])
+        text = answer["text"]
+        if others:
+            # The best is answered; the close ones stay one press away.
+            text += "\n\nNếu bạn hỏi thủ tục khác, chọn bên dưới:"
+            buttons += [
+                {
+                    "title": _title(c["name"]),
+                    "payload": _payload(intent, [{"entity": "procedure_code", "value": c["code"]}]),
+                }
+                for c in others
+            ]
         dispatcher.utter_message(
-            text=answer["text"],
-            buttons=answer.get("buttons") or [],
+            text=text,
+            buttons=buttons,
             # Which procedure and aspect this answers, for channels and tools that read it.
             json_message={"procedure": {"code": code, "aspect": aspect}},
         )

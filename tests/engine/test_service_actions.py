@@ -46,6 +46,11 @@ SEARCHES = {
         "matched": True, "terms": ["via", "he"],
         "hits": [{**BIRTH, "relevance": 0.8}], "alternatives": [BIRTH],
     },
+    "lam can cuoc cho con": {
+        "matched": True, "terms": ["the", "can", "cuoc"],
+        "hits": [{**ID_UNDER_14, "score": 1.0}, {**ID_14_PLUS, "score": 0.97}],
+        "alternatives": [{**ID_UNDER_14, "score": 1.0}, {**ID_14_PLUS, "score": 0.97}],
+    },
     "lam cccd": {
         "matched": True, "terms": ["the", "can", "cuoc"],
         "hits": [ID_UNDER_14, ID_14_PLUS], "alternatives": [ID_UNDER_14, ID_14_PLUS],
@@ -535,3 +540,19 @@ async def test_a_place_alone_is_acknowledged(service) -> None:
         tracker("kiệt 90 Nguyễn Huệ", "inform_place"),
     )
     assert messages[0]["response"] == "utter_place_received" and events == []
+
+
+@pytest.mark.asyncio
+async def test_a_best_candidate_that_leads_is_answered_with_the_close_ones_one_press_away(
+    service,
+) -> None:
+    messages, events = await run(
+        procedure_action(service), tracker("lam can cuoc cho con", "ask_procedure_documents")
+    )
+    assert messages[0]["text"].startswith("📄 1.014062 documents")
+    assert messages[0]["text"].endswith("Nếu bạn hỏi thủ tục khác, chọn bên dưới:")
+    assert messages[0]["buttons"][-1]["payload"] == (
+        '/ask_procedure_documents{"procedure_code": "1.014061"}'
+    )
+    assert events == [{"event": "slot", "timestamp": None, "name": "procedure_code",
+                       "value": "1.014062"}]  # fmt: skip
