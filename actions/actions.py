@@ -116,9 +116,11 @@ class ActionAnswerProcedure(Action):
         try:
             if not code:
                 result = await self.client.search(query or "", limit=MAX_CHOICES + 2)
-                matched = result.get("matched")
+                # One word in common ("hồ sơ gồm chi" → "gồm") names no procedure: a
+                # procedure's name has two syllables at least.
+                named = bool(mention) or len(result.get("terms") or []) >= 2
                 # A follow-up keeps its procedure unless it clearly names another one.
-                switches = matched and (mention or not context or len(result["terms"]) >= 2)
+                switches = result.get("matched") and named
                 if switches:
                     choices = result.get("alternatives") or []
                     lead = (
@@ -145,7 +147,7 @@ class ActionAnswerProcedure(Action):
                     code = result["hits"][0]["code"]
                 elif context and not mention:
                     code = context
-                elif mention or result.get("terms"):
+                elif named:
                     dispatcher.utter_message(
                         response="utter_procedure_not_found", query=mention or text
                     )

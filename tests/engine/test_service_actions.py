@@ -51,6 +51,10 @@ SEARCHES = {
         "hits": [{**ID_UNDER_14, "score": 1.0}, {**ID_14_PLUS, "score": 0.97}],
         "alternatives": [{**ID_UNDER_14, "score": 1.0}, {**ID_14_PLUS, "score": 0.97}],
     },
+    "hồ sơ gồm chi": {
+        "matched": True, "terms": ["gom"],
+        "hits": [ID_UNDER_14, BIRTH], "alternatives": [ID_UNDER_14, BIRTH],
+    },
     "lam cccd": {
         "matched": True, "terms": ["the", "can", "cuoc"],
         "hits": [ID_UNDER_14, ID_14_PLUS], "alternatives": [ID_UNDER_14, ID_14_PLUS],
@@ -556,3 +560,13 @@ async def test_a_best_candidate_that_leads_is_answered_with_the_close_ones_one_p
     )
     assert events == [{"event": "slot", "timestamp": None, "name": "procedure_code",
                        "value": "1.014062"}]  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_one_word_in_common_names_no_procedure_so_the_procedure_is_asked_for(
+    service,
+) -> None:
+    messages, events = await run(
+        procedure_action(service), tracker("hồ sơ gồm chi", "ask_procedure_documents")
+    )
+    assert messages[0]["response"] == "utter_ask_procedure_name" and events == []
