@@ -38,32 +38,53 @@ MAX_BUTTON_TITLE = 60
 # were within 0.05 of the best, one within 0.01 (docs/benchmarks/conversations.md).
 CHOOSE_MARGIN = 0.01
 # What a question asks about, in the citizen's words (folded), for messages whose intent
-# names no aspect (a follow-up the classifier was unsure of, a place given alone). In order:
-# the first that matches wins.
+# names no aspect (a follow-up the classifier was unsure of, a place given alone). The
+# question is where the message ends ("tòa xử rồi mà nó không trả tiền, giờ làm đơn ở đâu"):
+# the aspect said last wins.
 _ASPECT_WORDS = (
     (
         "fee",
-        r"\b(?:le phi|phi|bao nhieu tien|het bao nhieu|ton bao nhieu|mat bao nhieu tien|tien)\b",
+        r"\b(?:le phi|phi|bao nhieu tien|het bao nhieu|ton bao nhieu|mat bao nhieu|tien"
+        r"|bao nhieu mot|bao nhieu 1|gia bao nhieu)\b",
     ),
     (
         "time",
-        r"\b(?:bao lau|may ngay|bao nhieu ngay|may thang|bao gio|khi nao|thoi gian|lau khong)\b",
+        r"\b(?:bao lau|may ngay|bao nhieu ngay|may thang|bao gio|khi nao|thoi gian|lau khong"
+        r"|lau ko|mat may)\b",
     ),
-    ("online", r"\b(?:online|onl|truc tuyen|qua mang|tren mang|dich vu cong|vneid|tai nha)\b"),
-    ("documents", r"\b(?:giay to|ho so|can gi|can nhung gi|mang theo|chuan bi|can mang)\b"),
-    ("place", r"\b(?:o dau|o mo|cho nao|noi nao|nop o|lam o|den dau|toi dau|phuong|xa)\b"),
-    ("conditions", r"\b(?:dieu kien|duoc khong|co duoc|ai duoc|co phai|bat buoc)\b"),
-    ("steps", r"\b(?:cac buoc|lam sao|lam the nao|nhu the nao|the nao|ra sao|cach)\b"),
+    (
+        "online",
+        r"\b(?:online|onl|onlien|onile|truc tuyen|qua mang|tren mang|dich vu cong|vneid|tai nha)\b",
+    ),
+    (
+        "documents",
+        r"\b(?:giay to|ho so|can gi|can chi|can j|can nhung gi|nhung gi|nhung chi|gom gi"
+        r"|gom chi|mang theo|chuan bi|can mang|giay gi)\b",
+    ),
+    (
+        "place",
+        r"\b(?:o dau|o mo|cho nao|cho mo|noi nao|nop o|lam o|den dau|toi dau|len dau|di dau"
+        r"|nop cho ai|phuong|xa)\b",
+    ),
+    ("conditions", r"\b(?:dieu kien|co duoc|ai duoc|co phai|bat buoc|cung phai)\b"),
+    (
+        "steps",
+        r"\b(?:cac buoc|lam sao|lam the nao|nhu the nao|the nao|ra sao|ra rang|lam rang|ntn"
+        r"|nhu nao|cach)\b",
+    ),
 )
 
 
 def aspect_in(text: str) -> str | None:
-    """The aspect a question asks about, from its words ("mất mấy ngày" → time), if any."""
+    """The aspect a question asks about, from its words ("mất mấy ngày" → time), if any:
+    of several, the one said last."""
     words = fold_words(text)
+    said: list[tuple[int, str]] = []
     for aspect, pattern in _ASPECT_WORDS:
-        if re.search(pattern, words):
-            return aspect
-    return None
+        ends = [m.end() for m in re.finditer(pattern, words)]
+        if ends:
+            said.append((max(ends), aspect))
+    return max(said)[1] if said else None
 
 
 def _entity(latest: dict[str, Any], name: str) -> str | None:
@@ -103,7 +124,10 @@ class ActionAnswerProcedure(Action):
         )
         text = str(latest.get("text") or "")
         aspect = INTENT_ASPECTS.get(intent, "overview")
-        if intent not in INTENT_ASPECTS or intent == "ask_procedure":
+        # The classifier unsure (its best guess is then only a guess) or naming no aspect:
+        # the citizen's words say which aspect, when they do.
+        unsure = (latest.get("intent") or {}).get("name") in {"nlu_fallback", "out_of_scope"}
+        if unsure or intent not in INTENT_ASPECTS or intent == "ask_procedure":
             # The intent names no aspect (weighed from an unsure or out-of-scope message, or
             # a place given alone): the words may ("mất mấy ngày", "nộp ở đâu").
             said = aspect_in(text) if not text.startswith("/") else None
@@ -116,6 +140,10 @@ class ActionAnswerProcedure(Action):
         try:
             if not code:
                 result = await self.client.search(query or "", limit=MAX_CHOICES + 2)
+                if not result.get("matched") and mention and mention != query:
+                    # A long message around its question can drown the procedure's name;
+                    # the name the classifier picked out ("khai tử") is searched alone.
+                    result = await self.client.search(mention, limit=MAX_CHOICES + 2)
                 # One word in common ("hồ sơ gồm chi" → "gồm") names no procedure: a
                 # procedure's name has two syllables at least.
                 named = bool(mention) or len(result.get("terms") or []) >= 2
@@ -329,6 +357,14 @@ _QUESTION = re.compile(
 )
 
 
+# "I want to do it" (folded): a wish to go through a procedure ("tui muốn xin phép xây nhà
+# 2 tầng", "định đăng ký hộ kinh doanh"), never a report, even in a procedure's words.
+_WANTS_PROCEDURE = re.compile(
+    r"\b(?:muon|tinh|dinh|can|phai|sap)\s+(?:di\s+)?(?:xin|lam|dang ky|cap|doi|nop|khai"
+    r"|chuyen|tach|mo|thanh lap|hop thuc)\b"
+)
+
+
 def is_question(text: str) -> bool:
     """Whether a message is shaped as a question, not a statement of what happened."""
     return bool(_QUESTION.search(fold_words(text)) or "?" in text)
@@ -409,8 +445,10 @@ class ActionWeighUnclear(Action):
                 if not is_descriptive(rest):
                     return None
             problem = 0
-            if is_descriptive(text) and preview.get("categories") and not _info_question(text):
-                problem = int(preview["categories"][0].get("score") or 0)
+            top = (preview.get("categories") or [{}])[0]
+            # "Khác" is the category of what fits none: no evidence of a civic problem.
+            if is_descriptive(text) and top.get("code") not in {None, "other"}:
+                problem = 0 if _info_question(text) else int(top.get("score") or 0)
             hits = search.get("hits") or []
             relevance = float(hits[0].get("relevance", 1.0)) if hits else 0.0
             procedure = bool(search.get("matched")) and (
@@ -427,7 +465,8 @@ class ActionWeighUnclear(Action):
             # A problem told as a statement is a report, even where the search finds a
             # procedure in its words ("xây nhà trên đất nông nghiệp, làm ban đêm"); told as a
             # question, the procedure the search found is what is asked.
-            if problem >= REPORT_ASKS_AT and sure and not is_question(text):
+            wants = bool(_WANTS_PROCEDURE.search(fold_words(text)))
+            if problem >= REPORT_ASKS_AT and not is_question(text) and not wants:
                 return [FollowupAction("report_form")]
             if problem >= REPORT_STARTS_AT and sure and not procedure:
                 return [FollowupAction("report_form")]
@@ -437,9 +476,12 @@ class ActionWeighUnclear(Action):
                 return await answer.run(dispatcher, tracker, domain)
             # One keyword word, or the model alone sure of a category: asked, never declined.
             if problem >= REPORT_ASKS_AT or (
-                preview.get("confident") and is_descriptive(text) and not _info_question(text)
+                sure
+                and top.get("code") != "other"
+                and is_descriptive(text)
+                and not _info_question(text)
             ):
-                name = preview["categories"][0]["name"]
+                name = top["name"]
                 dispatcher.utter_message(
                     text=f"Bạn muốn gửi phản ánh về «{name}» không?",
                     buttons=[

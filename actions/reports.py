@@ -349,8 +349,12 @@ class ValidateReportForm(FormValidationAction):
         if float(hits[0].get("relevance", 0.0)) < OUT_OF_SCOPE_RELEVANCE:
             return None
         events = await ActionAnswerProcedure(self.client).run(dispatcher, tracker, domain)
-        # A slot set keeps Rasa from rejecting the form; its question is asked again.
-        return events or [SlotSet("procedure_code", tracker.get_slot("procedure_code"))]
+        # A slot set keeps Rasa from rejecting the form, and the same question is asked again
+        # (left to itself, Rasa would ask the next slot of the domain's static list).
+        return [
+            *(events or [SlotSet("procedure_code", tracker.get_slot("procedure_code"))]),
+            SlotSet("requested_slot", slot),
+        ]
 
     def _answering(self, tracker: Tracker, slot: str) -> bool:
         """The message answers the question asked for ``slot`` (not a digression, not cancel)."""

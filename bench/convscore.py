@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FORM = "report_form"
 TRACKING_CODE = re.compile(r"\bPA-\d{4}-\d{6}\b")
 CODE_LINE = re.compile(r"Mã thủ tục: (\d[\d.]*\d)")
-# The actions that answer a procedure: the answer itself, and the two that hand a message to
-# it (the weighing of an unclear message, a place given with a procedure in context).
+# The actions that answer a procedure: the answer itself, and those that hand a message to
+# it (the weighing of an unclear message, a place given with a procedure in context, and the
+# report form, which answers a procedure question asked in the middle of a report).
 ANSWER_ACTIONS = frozenset(
-    {"action_answer_procedure", "action_weigh_unclear", "action_acknowledge_place"}
+    {"action_answer_procedure", "action_weigh_unclear", "action_acknowledge_place", "report_form"}
 )
 SUBMIT_ACTION = "action_submit_report"
 # Responses that ask the citizen to say it again or pick what they meant.

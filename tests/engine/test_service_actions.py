@@ -51,6 +51,11 @@ SEARCHES = {
         "hits": [{**ID_UNDER_14, "score": 1.0}, {**ID_14_PLUS, "score": 0.97}],
         "alternatives": [{**ID_UNDER_14, "score": 1.0}, {**ID_14_PLUS, "score": 0.97}],
     },
+    "khai tử": {
+        "matched": True, "terms": ["khai", "tu"],
+        "hits": [hit("1.000656", "Thủ tục đăng ký khai tử")],
+        "alternatives": [hit("1.000656", "Thủ tục đăng ký khai tử")],
+    },
     "hồ sơ gồm chi": {
         "matched": True, "terms": ["gom"],
         "hits": [ID_UNDER_14, BIRTH], "alternatives": [ID_UNDER_14, BIRTH],
@@ -423,7 +428,11 @@ def test_a_question_is_told_from_a_statement(text, question) -> None:
     ("text", "aspect"),
     [("còn lệ phí?", "fee"), ("mất mấy ngày", "time"), ("làm online được không", "online"),
      ("nộp ở đâu", "place"), ("cần mang theo giấy tờ gì", "documents"),
-     ("ở mô rứa", "place"), ("muốn làm sổ đỏ", None)],
+     ("ở mô rứa", "place"), ("muốn làm sổ đỏ", None),
+     # the question is where the message ends: the aspect said last wins
+     ("tòa xử rồi mà nó không trả tiền, giờ làm đơn ở đâu", "place"),
+     ("làm hồ sơ hưởng chế độ tử tuất thì cần chi", "documents"),
+     ("đăng ký tạm trú cần j ạ", "documents"), ("nộp hồ sơ ra răng", "steps")],
 )  # fmt: skip
 def test_the_aspect_is_read_from_the_words(text, aspect) -> None:
     assert aspect_in(text) == aspect
@@ -522,7 +531,8 @@ async def test_a_procedure_question_mid_form_is_answered_and_the_form_goes_on(se
         service, in_form(text, "nlu_fallback", report_commune=None, requested_slot="report_commune")
     )
     assert said[0]["text"].startswith("📄 1.001193")
-    assert slots == {"procedure_code": "1.001193"}  # the commune is asked again, nothing lost
+    # The commune is asked again, nothing lost.
+    assert slots == {"procedure_code": "1.001193", "requested_slot": "report_commune"}
 
 
 @pytest.mark.asyncio
@@ -570,3 +580,15 @@ async def test_one_word_in_common_names_no_procedure_so_the_procedure_is_asked_f
         procedure_action(service), tracker("hồ sơ gồm chi", "ask_procedure_documents")
     )
     assert messages[0]["response"] == "utter_ask_procedure_name" and events == []
+
+
+@pytest.mark.asyncio
+async def test_a_procedure_drowned_in_a_long_message_is_searched_by_the_name_picked_out(
+    service,
+) -> None:
+    text = "Ôn tui mất hôm rằm tháng trước, chừ con cháu đi làm giấy khai tử thì mang theo chi"
+    entity = [{"entity": "procedure", "value": "khai tử"}]
+    messages, _ = await run(
+        procedure_action(service), tracker(text, "ask_procedure_documents", entities=entity)
+    )
+    assert messages[0]["text"].startswith("📄 1.000656 documents")

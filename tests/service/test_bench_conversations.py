@@ -288,7 +288,9 @@ def test_the_split_is_stable_near_40_60_and_prints_no_item(tmp_path: Path, capsy
     assert {m.id for m in tuning} == {i for i in ids[:30] if split_blind_set.part_of(i) == "tuning"}
 
 
-@pytest.mark.parametrize("action", ["action_weigh_unclear", "action_acknowledge_place"])
+@pytest.mark.parametrize(
+    "action", ["action_weigh_unclear", "action_acknowledge_place", "report_form"]
+)
 def test_an_answer_given_by_an_action_that_hands_over_to_the_answer_counts(action: str):
     # The weighing of an unclear message and the place action answer through
     # ActionAnswerProcedure inside their own run: the answer is theirs in the tracker.
