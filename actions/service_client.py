@@ -6,7 +6,9 @@ the same value); they name the citizen by the conversation's sender id.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import weakref
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +34,25 @@ class ServiceRefusedError(RuntimeError):
         self.message = message
 
 
+# One HTTP client per event loop and service address, with its pool of kept-alive
+# connections: a new client per call built a TLS context each time, which was three quarters
+# of the action server's CPU (issue 18). Keyed by the loop, because a client belongs to the
+# loop it was first used in (the action server has one; tests make one per test).
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, float], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_http(base_url: str, timeout: float) -> httpx.AsyncClient:
+    """The running loop's client for ``base_url`` (made on first use, made again if closed)."""
+    clients = _CLIENTS.setdefault(asyncio.get_running_loop(), {})
+    client: httpx.AsyncClient | None = clients.get((base_url, timeout))
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        clients[(base_url, timeout)] = client
+    return client
+
+
 def _segment(value: str) -> str:
     """A code from the conversation as one path segment: it may come from a button payload a
     citizen forged, so "/" and ".." can never reach another path of the service."""
@@ -50,8 +71,8 @@ class ServiceClient:
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """The JSON body, or None for a 404 (unknown code)."""
         try:
-            async with httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout) as http:
-                response = await http.get(path, params=params)
+            http = shared_http(self.base_url, self.timeout)
+            response = await http.get(path, params=params)
         except httpx.HTTPError as exc:
             raise ServiceUnavailableError(str(exc)) from exc
         if response.status_code in (404, 422):
@@ -81,14 +102,13 @@ class ServiceClient:
     ) -> dict[str, Any]:
         """A call to the internal report API; refusals carry the service's Vietnamese message."""
         try:
-            async with httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout) as http:
-                response = await http.request(
-                    method,
-                    f"/api/v1/internal{path}",
-                    json=json,
-                    params=params,
-                    headers=self._internal_headers,
-                )
+            response = await shared_http(self.base_url, self.timeout).request(
+                method,
+                f"/api/v1/internal{path}",
+                json=json,
+                params=params,
+                headers=self._internal_headers,
+            )
         except httpx.HTTPError as exc:
             raise ServiceUnavailableError(str(exc)) from exc
         if response.status_code >= 500 or response.status_code == 401:

@@ -6,6 +6,7 @@ real service is exercised by tests/service and the whole chain by tests/e2e).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from actions.actions import (
     is_question,
 )
 from actions.reports import ValidateReportForm
-from actions.service_client import ServiceClient
+from actions.service_client import ServiceClient, shared_http
 
 
 def hit(code: str, name: str) -> dict[str, Any]:
@@ -592,3 +593,25 @@ async def test_a_procedure_drowned_in_a_long_message_is_searched_by_the_name_pic
         procedure_action(service), tracker(text, "ask_procedure_documents", entities=entity)
     )
     assert messages[0]["text"].startswith("📄 1.000656 documents")
+
+
+# -- one HTTP client per process loop (issue 18) ------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_calls_share_one_client_per_loop_and_a_closed_one_is_replaced(service) -> None:
+    client = ServiceClient(service.url)
+    await client.search("khai sinh can giay to gi")
+    first = shared_http(client.base_url, client.timeout)
+    await client.answer("1.001193", "fee")
+    assert shared_http(client.base_url, client.timeout) is first
+    await first.aclose()
+    assert shared_http(client.base_url, client.timeout) is not first
+    assert (await client.search("khai sinh can giay to gi"))["matched"]
+
+
+def test_each_event_loop_gets_its_own_client(service) -> None:
+    async def current() -> object:
+        return shared_http(service.url, 10.0)
+
+    assert asyncio.run(current()) is not asyncio.run(current())
