@@ -94,6 +94,18 @@ def _entity(latest: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def _without_communes(text: str, latest: dict[str, Any]) -> str:
+    """The message with the communes the extractor found in it blanked out."""
+    spans = sorted(
+        (int(e["start"]), int(e["end"]))
+        for e in latest.get("entities") or []
+        if e.get("entity") == "commune" and e.get("start") is not None and e.get("end") is not None
+    )
+    for start, end in reversed(spans):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
 def _title(name: str) -> str:
     return name if len(name) <= MAX_BUTTON_TITLE else name[: MAX_BUTTON_TITLE - 1] + "…"
 
@@ -136,6 +148,9 @@ class ActionAnswerProcedure(Action):
         mention = _entity(latest, "procedure")
         context = tracker.get_slot("procedure_code")
         query = mention if text.startswith("/") else text
+        if context and not text.startswith("/"):
+            # "nộp ở đâu, nhà ở Thủy Dương": a commune's name is not a procedure's.
+            query = _without_communes(text, latest)
         others: list[dict[str, Any]] = []
         try:
             if not code:
@@ -171,7 +186,9 @@ class ActionAnswerProcedure(Action):
                                 for c in choices[:MAX_CHOICES]
                             ],
                         )
-                        return [SlotSet("procedure_code", None)]
+                        # The procedure in context stays until one is chosen: "làm online
+                        # được không" after ignoring the choice is still about it.
+                        return []
                     code = result["hits"][0]["code"]
                 elif context and not mention:
                     code = context
@@ -451,13 +468,18 @@ class ActionWeighUnclear(Action):
                 problem = 0 if _info_question(text) else int(top.get("score") or 0)
             hits = search.get("hits") or []
             relevance = float(hits[0].get("relevance", 1.0)) if hits else 0.0
-            procedure = bool(search.get("matched")) and (
-                intent != "out_of_scope"
-                or (
-                    not _info_question(text)
-                    and (
-                        relevance >= OUT_OF_SCOPE_RELEVANCE
-                        or len(text.split()) >= LONG_MESSAGE_WORDS
+            named = len(search.get("terms") or []) >= 2  # as ActionAnswerProcedure reads it
+            procedure = (
+                bool(search.get("matched"))
+                and named
+                and (
+                    intent != "out_of_scope"
+                    or (
+                        not _info_question(text)
+                        and (
+                            relevance >= OUT_OF_SCOPE_RELEVANCE
+                            or len(text.split()) >= LONG_MESSAGE_WORDS
+                        )
                     )
                 )
             )

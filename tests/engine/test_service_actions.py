@@ -238,7 +238,20 @@ async def test_two_close_candidates_are_offered_as_buttons(service) -> None:
         {"title": "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên",
          "payload": '/ask_procedure_fee{"procedure_code": "1.014061"}'},
     ]  # fmt: skip
-    assert events[0]["value"] is None
+    assert events == []  # the procedure in context, if any, stays until one is chosen
+
+
+@pytest.mark.asyncio
+async def test_a_communes_name_in_a_follow_up_is_not_taken_for_a_new_procedure(service) -> None:
+    text = "nop o dau, nha o Thuy Duong"
+    entities = [{"entity": "commune", "value": "Thủy Dương", "start": 17, "end": 27}]
+    messages, _ = await run(
+        procedure_action(service),
+        tracker(text, "ask_procedure_place", entities, slots={"procedure_code": "1.001193"}),
+    )
+    searched = [q["q"][0] for path, q in service.requests if path.endswith("/search")]
+    assert searched == ["nop o dau, nha o  "]
+    assert messages[0]["text"].startswith("📄 1.001193 place")
 
 
 @pytest.mark.asyncio
