@@ -75,7 +75,7 @@ _ADDRESS_NOUNS = set(
 )
 _LANDMARKS = (
     "cho|cau|truong|ga|ben xe|ben|cong vien|benh vien|nga ba|nga tu|dai noi|cua|lang|chua|"
-    "dinh|song|ho|con|chung cu|khu do thi|khu pho|quoc lo|thon|to dan pho"
+    "dinh|song|ho|con|chung cu|khu do thi|khu pho|quoc lo|thon|to dan pho|cong"
 )
 _ANCHOR = re.compile(
     r"\b(?:nha\s+)?(?:so|sn)\s*\d+[a-z]?(?:/\d+)*\b"
@@ -95,6 +95,35 @@ _NOT_A_NAME = set(
 )
 _MAX_NAME_WORDS = 5
 _MIN_PLACE_CHARS = 6
+# Anchor words whose folded form is also an everyday word: "phượng" (the tree) folds to
+# "phuong", "công an" to "cong", "cho" (to give) to "chợ"'s. Typed with diacritics, the word
+# must be the place word; typed without, it is taken.
+_ANCHOR_SPELLINGS = {
+    "phuong": {"phường"},
+    "xa": {"xã"},
+    "cong": {"cổng"},
+    "cho": {"chợ"},
+    "cau": {"cầu"},
+    "lang": {"lăng", "làng"},
+    "chua": {"chùa"},
+    "dinh": {"đình"},
+    "song": {"sông"},
+    "ho": {"hồ"},
+    "con": {"cồn"},
+    "cua": {"cửa"},
+    "thon": {"thôn"},
+    "duong": {"đường"},
+    "pho": {"phố"},
+}
+
+
+def _spelled_as_place(text: str, folded: str, start: int) -> bool:
+    """Whether the anchor word at ``start`` is the place word as the citizen wrote it."""
+    word = re.match(r"[a-z]+", folded[start:])
+    if word is None or word.group() not in _ANCHOR_SPELLINGS:
+        return True
+    written = text[start : word.end() + start].lower()
+    return written == word.group() or written in _ANCHOR_SPELLINGS[word.group()]
 
 
 def _tokens(folded: str, start: int) -> list[tuple[int, int]]:
@@ -108,7 +137,9 @@ def place_in(text: str | None) -> str | None:
     folded = fold(text)
     for anchor in _ANCHOR.finditer(folded):
         start, end = anchor.start(), anchor.end()
-        street = bool(re.search(r"\d|duong|pho|kiet|hem|ngo", anchor.group()))
+        if not _spelled_as_place(text, folded, start):
+            continue
+        street = bool(re.search(r"\d|\b(?:duong|pho|kiet|hem|ngo)\b", anchor.group()))
         names = 0
         for token_start, token_end in _tokens(folded, anchor.end()):
             token_start += anchor.end()
@@ -119,7 +150,7 @@ def place_in(text: str | None) -> str | None:
                 continue  # kept only when an address word follows
             if word.isdigit() or re.fullmatch(r"\d+[a-z]?(/\d+)*", word):
                 end = token_end
-            elif word in _ADDRESS_NOUNS:
+            elif word in _ADDRESS_NOUNS and _spelled_as_place(text, folded, token_start):
                 end = token_end
             elif original[:1].isupper():
                 end = token_end
