@@ -161,9 +161,13 @@ class ActionAnswerProcedure(Action):
                     result = await self.client.search(mention, limit=MAX_CHOICES + 2)
                 # One word in common ("hồ sơ gồm chi" → "gồm") names no procedure: a
                 # procedure's name has two syllables at least.
-                named = bool(mention) or len(result.get("terms") or []) >= 2
-                # A follow-up keeps its procedure unless it clearly names another one.
-                switches = result.get("matched") and named
+                terms = len(result.get("terms") or [])
+                named = bool(mention) or terms >= 2
+                # A follow-up keeps its procedure unless it clearly names another one: with
+                # a procedure in context, two words in common ("trọ … cũ … làm ở đâu") are
+                # not enough; a name the classifier picked out, or three words, are.
+                clearly = bool(mention) or terms >= (3 if context else 2)
+                switches = result.get("matched") and clearly
                 if switches:
                     choices = result.get("alternatives") or []
                     lead = (

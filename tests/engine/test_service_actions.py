@@ -57,6 +57,10 @@ SEARCHES = {
         "hits": [hit("1.000656", "Thủ tục đăng ký khai tử")],
         "alternatives": [hit("1.000656", "Thủ tục đăng ký khai tử")],
     },
+    "minh tro o cu thi lam o dau": {
+        "matched": True, "terms": ["tro", "cu"],
+        "hits": [ID_UNDER_14], "alternatives": [ID_UNDER_14],
+    },
     "hồ sơ gồm chi": {
         "matched": True, "terms": ["gom"],
         "hits": [ID_UNDER_14, BIRTH], "alternatives": [ID_UNDER_14, BIRTH],
@@ -628,3 +632,17 @@ def test_each_event_loop_gets_its_own_client(service) -> None:
         return shared_http(service.url, 10.0)
 
     assert asyncio.run(current()) is not asyncio.run(current())
+
+
+@pytest.mark.asyncio
+async def test_two_words_in_common_do_not_replace_the_procedure_in_context(service) -> None:
+    messages, _ = await run(
+        procedure_action(service),
+        tracker("minh tro o cu thi lam o dau", "ask_procedure_place",
+                slots={"procedure_code": "1.004194"}),
+    )  # fmt: skip
+    assert messages[0]["text"].startswith("📄 1.004194 place")
+    without_context, _ = await run(
+        procedure_action(service), tracker("minh tro o cu thi lam o dau", "ask_procedure_place")
+    )
+    assert without_context[0]["text"].startswith("📄 1.014062 place")
