@@ -41,9 +41,11 @@ Well inside Rasa's session expiry (60 min, domain.yml), so the conversation is s
 LIVE_DRAIN_SECONDS = 20.0
 """How long a live message spends on earlier ones (sending them, or waiting for another
 process that sends one): past this it waits in the queue too, and the replay pass goes on."""
-CLAIM_LEASE = timedelta(seconds=60)
+CLAIM_LEASE = timedelta(seconds=90)
 """A message still in flight after this lost its process: longer than a live message can
-take (``LIVE_DRAIN_SECONDS`` + the Rasa timeout, 30 s by default) or one replay."""
+take (``LIVE_DRAIN_SECONDS`` + the Rasa timeout, 30 s by default) or one replay, with room
+for a machine under load (at 60 s, a CI run beside two trainings saw the replay give up on a
+message a live request then answered)."""
 WAITING = (MessageStatus.FAILED, MessageStatus.REPLAYING)
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 

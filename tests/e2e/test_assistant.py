@@ -75,11 +75,13 @@ def test_another_procedure_replaces_the_one_in_context(stack):
     assert "Mã thủ tục: 1.004222" in other
 
 
-def test_an_unclear_procedure_is_chosen_with_buttons(stack):
-    # "Đăng ký kinh doanh" is a household business or a company: the citizen chooses.
+def test_a_close_second_procedure_is_one_press_away(stack):
+    # "Đăng ký kinh doanh" is a company or a household business: the best match is answered
+    # (it leads by more than CHOOSE_MARGIN), and the other is offered after the answer.
     first = chat(stack, "dang ky kinh doanh can giay to gi")
     [choice] = [r for r in first["replies"] if r["buttons"]]
-    assert "Bạn chọn đúng thủ tục" in choice["text"]
+    assert "Mã thủ tục:" in choice["text"]
+    assert "Nếu bạn hỏi thủ tục khác, chọn bên dưới:" in choice["text"]
     titles = [b["title"] for b in choice["buttons"]]
     assert "Đăng ký thành lập hộ kinh doanh" in titles
     payload = next(

@@ -41,7 +41,7 @@ BUSY_PAUSE = 4.0  # after being told the assistant is busy
 # Killed in this order; back (restarted and healthy) within these seconds. Rasa loads its
 # model for ~30 s on an idle 2-core machine, much longer when the cores are shared.
 BACK_WITHIN = {"service": 30.0, "outbox": 15.0, "action-server": 60.0, "rasa": 200.0}
-SETTLE_SECONDS = 150.0  # for the replay pass to answer or give up on what waits
+SETTLE_SECONDS = 180.0  # for the replay pass to answer or give up on what waits (lease 90 s)
 
 
 @dataclass
