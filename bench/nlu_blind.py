@@ -72,12 +72,60 @@ def load_blind(data: Path = DATA) -> dict[str, list[TestItem]]:
     return parts
 
 
-def score_floor(subsets: dict[str, list[TestItem]]) -> dict[str, Any]:
-    """The linear floor (bench/linear_floor.py) on every subset: one deterministic fit."""
-    from bench.linear_floor import fit, training_examples
+_E5_CACHE: dict[str, Any] = {}
+
+
+def e5_vectors(texts: list[str]) -> Any:
+    """The e5 sentence vector of each text, each text embedded once per process
+    (cross-validation would otherwise embed the training data 21 times)."""
+    import numpy as np
+
+    from hue_rasa.dense_featurizer import embed
+
+    missing = [t for t in dict.fromkeys(texts) if t not in _E5_CACHE]
+    if missing:
+        _E5_CACHE.update(zip(missing, embed(missing), strict=True))
+    return np.vstack([_E5_CACHE[t] for t in texts])
+
+
+# Linear baselines: the floor (bench/linear_floor.py as it is), and the same logistic
+# regression on e5 sentence vectors, alone and beside the floor's n-grams — whether the
+# dense features carry intent signal at all, apart from how DIET uses them.
+LINEAR = ("linear_floor", "linear_e5", "linear_floor_plus_e5")
+
+
+def fit_linear(kind: str, texts: list[str], intents: list[str]) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import Pipeline, make_union
+    from sklearn.preprocessing import FunctionTransformer
+
+    from bench.linear_floor import C_GRID, fit
+    from vitext import fold
+
+    if kind == "linear_floor":
+        return fit(texts, intents)
+    vectors = FunctionTransformer(e5_vectors)
+    features: Any = vectors
+    if kind == "linear_floor_plus_e5":
+        ngrams = TfidfVectorizer(
+            preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True
+        )
+        features = make_union(ngrams, vectors)
+    pipeline = Pipeline([("features", features), ("classifier", LogisticRegression(max_iter=5000))])
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    search = GridSearchCV(pipeline, {"classifier__C": C_GRID}, cv=folds, n_jobs=1)
+    search.fit(texts, intents)
+    return search.best_estimator_
+
+
+def score_linear(subsets: dict[str, list[TestItem]], kind: str = "linear_floor") -> dict[str, Any]:
+    """A linear baseline, trained on data/nlu, on every subset: one deterministic fit."""
+    from bench.linear_floor import training_examples
 
     started = time.perf_counter()
-    model = fit(*training_examples())
+    model = fit_linear(kind, *training_examples())
     train_s = time.perf_counter() - started
     result: dict[str, Any] = {"subsets": {}, "train_s": train_s}
     latencies = []

@@ -44,12 +44,13 @@ from rasa.model_training import train_nlu  # noqa: E402
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
 from bench.nlu_blind import (  # noqa: E402
+    LINEAR,
     SECRET_PARTS,
     TestItem,
     load_blind,
     log_heldout_run,
     render_blind,
-    score_floor,
+    score_linear,
     summarise_blind,
 )
 from vitext import fold  # noqa: E402
@@ -424,7 +425,7 @@ def git_commit() -> str:
 
 def run_blind(args: argparse.Namespace, training_texts: set[str]) -> int:
     """The blind benchmark's single messages: tuning and held-out, with the linear floor."""
-    subsets = load_blind()
+    subsets = {p: items for p, items in load_blind().items() if p in args.parts}
     seeds = list(range(1, args.seeds + 1))
     meta = {
         "command": 'make bench-nlu ARGS="' + " ".join(sys.argv[1:]) + '"',
@@ -441,19 +442,22 @@ def run_blind(args: argparse.Namespace, training_texts: set[str]) -> int:
     }
     print(f"blind messages: {meta['messages']}; also in training: {meta['also_in_training']}")
     summary: dict = {}
-    floor: dict = {}
-    if not args.no_floor:
-        print("== linear_floor: one fit (C by 5-fold cross-validation on data/nlu)", flush=True)
-        floor_result = score_floor(subsets)
-        floor = summarise_blind({"linear_floor": [floor_result]}, [0])
-        floor["linear_floor"]["C"] = floor_result["C"]
+    linear: dict = {}
+    for kind in args.linear:
+        print(f"== {kind}: one fit (C by 5-fold cross-validation on data/nlu)", flush=True)
+        result = score_linear(subsets, kind)
+        linear.update(summarise_blind({kind: [result]}, [0]))
+        linear[kind]["C"] = result["C"]
         for part in subsets:
-            print(f"   {part} {floor['linear_floor'][part]['intent_accuracy_mean']:.1%}")
+            print(f"   {part} {linear[kind][part]['intent_accuracy_mean']:.1%}", flush=True)
             if part in SECRET_PARTS:
-                log_heldout_run("linear_floor", meta["commit"], 1, len(subsets[part]))
+                log_heldout_run(kind, meta["commit"], 1, len(subsets[part]))
     all_variants = variants()
     runs: dict[str, list[dict]] = {}
-    out = Path(args.out or ROOT / "results" / "nlu_blind.md")
+    # Only a run of both parts is the docs run; a tuning-only run writes under results/.
+    both = set(subsets) == {"tuning", "heldout"}
+    out = Path(args.out or ROOT / "results" / ("nlu_blind.md" if both else "nlu_blind_tuning.md"))
+    figures = ROOT / "docs" / "benchmarks" / "nlu.json" if both else out.with_suffix(".json")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.variants or ["rasa_default", "chosen", "dense_e5"]:
             for seed in seeds:
@@ -465,8 +469,8 @@ def run_blind(args: argparse.Namespace, training_texts: set[str]) -> int:
             for part in SECRET_PARTS & set(subsets):
                 log_heldout_run(name, meta["commit"], len(seeds), len(subsets[part]))
             # Written after every variant, so an interrupted run still leaves its figures.
-            summary = {**floor, **summarise_blind(runs, seeds)}
-            (ROOT / "docs" / "benchmarks" / "nlu.json").write_text(
+            summary = {**linear, **summarise_blind(runs, seeds)}
+            figures.write_text(
                 json.dumps({**meta, "variants": summary}, ensure_ascii=False, indent=1) + "\n",
                 encoding="utf-8",
             )
@@ -491,7 +495,20 @@ def main() -> int:
         help="tuning: bench/nlu_tuning, with the misclassified texts printed; blind: the "
         "blind benchmark's single messages (tuning and held-out parts, floor included)",
     )
-    parser.add_argument("--no-floor", action="store_true", help="blind: skip the linear floor")
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=["tuning", "heldout"],
+        default=["tuning", "heldout"],
+        help="blind: the parts to score (tuning only: nothing is logged as a held-out run)",
+    )
+    parser.add_argument(
+        "--linear",
+        nargs="*",
+        choices=LINEAR,
+        default=["linear_floor"],
+        help="blind: linear baselines to score beside the pipelines (none: --linear)",
+    )
     args = parser.parse_args()
     global CONFIG
     if args.config:
