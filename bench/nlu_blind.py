@@ -151,9 +151,10 @@ def score_linear(subsets: dict[str, list[TestItem]], kind: str = "linear_floor")
 def log_heldout_run(variant: str, commit: str, seeds: int, messages: int) -> None:
     """One line per variant scored on the held-out part, in the conversation bench's format."""
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    runs = f"{seeds} seeds" if seeds > 1 else "1 fit"
     with HELDOUT_LOG.open("a", encoding="utf-8") as log:
         log.write(
-            f"{date}\tcommit {commit}\tmodel nlu-bench {variant} ({seeds} seeds, NLU only)\t"
+            f"{date}\tcommit {commit}\tmodel nlu-bench {variant} ({runs}, NLU only)\t"
             f"{messages} messages, 0 conversations\n"
         )
 
