@@ -446,7 +446,7 @@ def run_blind(args: argparse.Namespace, training_texts: set[str]) -> int:
     for kind in args.linear:
         print(f"== {kind}: one fit (C by 5-fold cross-validation on data/nlu)", flush=True)
         result = score_linear(subsets, kind)
-        linear.update(summarise_blind({kind: [result]}, [0]))
+        linear.update(summarise_blind({kind: [result]}, []))
         linear[kind]["C"] = result["C"]
         for part in subsets:
             print(f"   {part} {linear[kind][part]['intent_accuracy_mean']:.1%}", flush=True)
