@@ -38,7 +38,7 @@ validate: setup ## rasa data validate + generated files in sync
 test: setup ## set up and run every test (what CI runs)
 	@bash scripts/test.sh
 
-bench-nlu: setup ## NLU pipelines over 3 seeds → docs/benchmarks/nlu.md (ARGS="--test-set tuning --variants chosen")
+bench-nlu: setup ## NLU pipelines over 3 seeds → docs/benchmarks/nlu.md (ARGS="--test-set tuning --variants chosen"; "--test-set blind")
 	$(ENGINE)/python bench/nlu_pipelines.py $(ARGS)
 
 bench-engine: setup ## engine timings, memory, gateway vs Rasa REST → docs/benchmarks/engine.md

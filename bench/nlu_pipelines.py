@@ -1,11 +1,18 @@
-"""Compare NLU pipelines on the held-out test set, over several seeds.
+"""Compare NLU pipelines on a test set, over several seeds.
 
     make bench-nlu            (= .venv-engine/bin/python bench/nlu_pipelines.py)
     ... --seeds 1 --variants chosen   (a quick run)
+    ... --test-set blind      (the blind benchmark's single messages, tuning and held-out)
 
 Each variant trains an NLU-only model on data/nlu with the same DIET budget as config.yml
 and is scored on tests/nlu (held out; examples that also occur in the training data are
 left out and counted). Writes docs/benchmarks/nlu.md and results/nlu_bench.json.
+
+``--test-set blind`` scores the single messages of bench/conversations/{tuning,heldout}
+(bench/nlu_blind.py) by the conversation benchmark's intent accuracy, with the linear floor
+(bench/linear_floor.py) on the same messages; it writes docs/benchmarks/nlu.json and the
+table for docs/benchmarks/nlu.md to results/nlu_blind.md, prints only the tuning part's
+mistakes, and logs each variant scored on the held-out part.
 """
 
 from __future__ import annotations
@@ -16,9 +23,11 @@ import copy
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -34,6 +43,16 @@ from rasa.core.agent import Agent  # noqa: E402
 from rasa.model_training import train_nlu  # noqa: E402
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
+from bench.nlu_blind import (  # noqa: E402
+    LINEAR,
+    SECRET_PARTS,
+    TestItem,
+    load_blind,
+    log_heldout_run,
+    render_blind,
+    score_linear,
+    summarise_blind,
+)
 from vitext import fold  # noqa: E402
 
 FALLBACK_THRESHOLD = 0.6
@@ -90,6 +109,7 @@ def variants() -> dict[str, dict]:
         ],
     }
     tok = "hue_rasa.tokenizer.VietnameseTokenizer"
+    e5 = {"name": "hue_rasa.dense_featurizer.E5Featurizer"}
     return {
         "rasa_default": default,
         "pyvi_with_accents": _replace_tokenizer(
@@ -101,11 +121,32 @@ def variants() -> dict[str, dict]:
             {"name": tok, "segment": False, "strip_accents": True, "expand_abbreviations": True},
         ),
         "chosen": chosen,
+        "dense_e5": _before_diet(chosen, e5),
+        # e5 sentence vectors instead of the count vectors; the lexical-syntactic features
+        # stay, as the token-level features the entity tagger needs.
+        "dense_e5_only": _before_diet(
+            {
+                **chosen,
+                "pipeline": [
+                    c for c in chosen["pipeline"] if c["name"] != "CountVectorsFeaturizer"
+                ],
+            },
+            e5,
+        ),
     }
 
 
-def load_tests(files: dict[str, str], training_texts: set[str]) -> tuple[dict[str, list], int]:
-    subsets: dict[str, list] = {}
+def _before_diet(config: dict, component: dict) -> dict:
+    config = copy.deepcopy(config)
+    at = next(i for i, c in enumerate(config["pipeline"]) if c["name"] == "DIETClassifier")
+    config["pipeline"].insert(at, dict(component))
+    return config
+
+
+def load_tests(
+    files: dict[str, str], training_texts: set[str]
+) -> tuple[dict[str, list[TestItem]], int]:
+    subsets: dict[str, list[TestItem]] = {}
     overlap = 0
     for subset, path in files.items():
         examples = []
@@ -113,7 +154,16 @@ def load_tests(files: dict[str, str], training_texts: set[str]) -> tuple[dict[st
             if fold(message.get("text")).strip() in training_texts:
                 overlap += 1
                 continue
-            examples.append(message)
+            intent = message.get("intent")
+            examples.append(
+                TestItem(
+                    text=message.get("text"),
+                    gold=intent,
+                    fits=lambda predicted, gold=intent: predicted == gold,
+                    out_of_scope=intent == "out_of_scope",
+                    entities=tuple(message.get("entities") or ()),
+                )
+            )
         subsets[subset] = examples
     return subsets, overlap
 
@@ -141,11 +191,14 @@ def fallback_threshold(config: dict) -> float:
 
 async def evaluate(
     model_path: str,
-    subsets: dict[str, list],
+    subsets: dict[str, list[TestItem]],
     threshold: float = FALLBACK_THRESHOLD,
     *,
     show_errors: bool = False,
+    secret: frozenset[str] = frozenset(),
 ) -> dict:
+    """Scores a model on every subset. For a ``secret`` subset only counts are kept: its
+    texts are never printed, and no confusion or leak target is recorded for it."""
     agent = Agent.load(model_path)
     result: dict = {
         "subsets": {},
@@ -160,12 +213,16 @@ async def evaluate(
     }
     latencies = []
     for subset, examples in subsets.items():
-        correct = 0
-        for message in examples:
+        hidden = subset in secret
+        show = show_errors and not hidden
+        counts = dict.fromkeys(
+            ("correct", "correct_acting", "oos_leaks", "oos_total", "fallbacks", "in_scope_total"),
+            0,
+        )
+        for item in examples:
             started = time.perf_counter()
-            parsed = await agent.parse_message(message.get("text"))
+            parsed = await agent.parse_message(item.text)
             latencies.append(time.perf_counter() - started)
-            gold = message.get("intent")
             predicted = parsed["intent"]["name"]
             confidence = parsed["intent"]["confidence"]
             if predicted == "nlu_fallback":
@@ -174,29 +231,32 @@ async def evaluate(
                 predicted_top = top["name"] if top else None
             else:
                 predicted_top = predicted
-            correct += predicted_top == gold
-            if predicted_top != gold:
-                key = f"{gold} → {predicted_top}"
+            right = item.fits(predicted_top)
+            counts["correct"] += right
+            counts["correct_acting"] += item.fits(predicted)
+            if not right and not hidden:
+                key = f"{item.gold} → {predicted_top}"
                 result["confusions"][key] = result["confusions"].get(key, 0) + 1
-            if gold == "out_of_scope":
-                result["oos_total"] += 1
+            if item.out_of_scope:
+                counts["oos_total"] += 1
                 if predicted not in {"out_of_scope", "nlu_fallback"} and confidence >= threshold:
-                    result["oos_leaks"] += 1
-                    into = result["oos_leaks_into"]
-                    into[predicted] = into.get(predicted, 0) + 1
-                    if show_errors:
-                        print(f"   leak: {message.get('text')!r} → {predicted} {confidence:.2f}")
+                    counts["oos_leaks"] += 1
+                    if not hidden:
+                        into = result["oos_leaks_into"]
+                        into[predicted] = into.get(predicted, 0) + 1
+                    if show:
+                        print(f"   leak: {item.text!r} → {predicted} {confidence:.2f}")
             else:
                 # An in-scope message the assistant would not act on but ask back about.
-                result["in_scope_total"] += 1
-                result["in_scope_fallbacks"] += predicted == "nlu_fallback"
-                if show_errors and predicted == "nlu_fallback":
-                    print(f"   asks back: {message.get('text')!r} ({gold}; top {predicted_top})")
-            if show_errors and predicted_top != gold and predicted != "nlu_fallback":
-                print(
-                    f"   wrong: {message.get('text')!r} {gold} → {predicted_top} {confidence:.2f}"
-                )
-            gold_spans = {span_key(e) for e in message.get("entities") or []}
+                counts["in_scope_total"] += 1
+                counts["fallbacks"] += predicted == "nlu_fallback"
+                if show and predicted == "nlu_fallback":
+                    print(f"   asks back: {item.text!r} ({item.gold}; top {predicted_top})")
+            if show and not right and predicted != "nlu_fallback":
+                print(f"   wrong: {item.text!r} {item.gold} → {predicted_top} {confidence:.2f}")
+            if item.entities is None:  # a test set without entity annotations
+                continue
+            gold_spans = {span_key(e) for e in item.entities}
             found = {span_key(e) for e in parsed.get("entities") or []}
             for entity in {k[0] for k in gold_spans | found}:
                 stats = result["entities"].setdefault(entity, {"tp": 0, "fp": 0, "fn": 0})
@@ -205,7 +265,12 @@ async def evaluate(
                 stats["tp"] += len(g & f)
                 stats["fp"] += len(f - g)
                 stats["fn"] += len(g - f)
-        result["subsets"][subset] = {"correct": correct, "total": len(examples)}
+        counts["total"] = len(examples)
+        result["subsets"][subset] = counts
+        result["oos_leaks"] += counts["oos_leaks"]
+        result["oos_total"] += counts["oos_total"]
+        result["in_scope_fallbacks"] += counts["fallbacks"]
+        result["in_scope_total"] += counts["in_scope_total"]
     result["parse_ms_p50"] = statistics.median(latencies) * 1000
     return result
 
@@ -323,6 +388,98 @@ def write_report(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def train_and_score(
+    name: str, config: dict, seed: int, subsets: dict[str, list[TestItem]], tmp: str, **scoring
+) -> dict:
+    config_path = Path(tmp) / f"{name}-{seed}.yml"
+    config_path.write_text(yaml.safe_dump(with_seed(config, seed)), encoding="utf-8")
+    print(f"== {name} seed {seed}: training", flush=True)
+    started = time.perf_counter()
+    model = train_nlu(
+        str(config_path), str(ROOT / "data" / "nlu"), tmp, fixed_model_name=f"{name}-{seed}"
+    )
+    train_s = time.perf_counter() - started
+    result = asyncio.run(evaluate(model, subsets, fallback_threshold(config), **scoring))
+    result["train_s"] = train_s
+    accuracy = ", ".join(
+        f"{subset} {c['correct'] / c['total']:.1%}" for subset, c in result["subsets"].items()
+    )
+    print(
+        f"   accuracy {accuracy}; oos leaks {result['oos_leaks']}; trained in {train_s:.0f}s",
+        flush=True,
+    )
+    return result
+
+
+def git_commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    return (
+        f"{commit}+uncommitted" if git("status", "--porcelain", "--untracked-files=no") else commit
+    )
+
+
+def run_blind(args: argparse.Namespace, training_texts: set[str]) -> int:
+    """The blind benchmark's single messages: tuning and held-out, with the linear floor."""
+    subsets = {p: items for p, items in load_blind().items() if p in args.parts}
+    seeds = list(range(1, args.seeds + 1))
+    meta = {
+        "command": 'make bench-nlu ARGS="' + " ".join(sys.argv[1:]) + '"',
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": git_commit(),
+        "seeds": seeds,
+        "messages": {p: len(items) for p, items in subsets.items()},
+        # Messages whose folded text is also a training example (counted, not left out:
+        # the conversation benchmark scores them all).
+        "also_in_training": {
+            p: sum(fold(i.text).strip() in training_texts for i in items)
+            for p, items in subsets.items()
+        },
+    }
+    print(f"blind messages: {meta['messages']}; also in training: {meta['also_in_training']}")
+    summary: dict = {}
+    linear: dict = {}
+    for kind in args.linear:
+        print(f"== {kind}: one fit (C by 5-fold cross-validation on data/nlu)", flush=True)
+        result = score_linear(subsets, kind)
+        linear.update(summarise_blind({kind: [result]}, []))
+        linear[kind]["C"] = result["C"]
+        for part in subsets:
+            print(f"   {part} {linear[kind][part]['intent_accuracy_mean']:.1%}", flush=True)
+            if part in SECRET_PARTS:
+                log_heldout_run(kind, meta["commit"], 1, len(subsets[part]))
+    all_variants = variants()
+    runs: dict[str, list[dict]] = {}
+    # Only a run of both parts is the docs run; a tuning-only run writes under results/.
+    both = set(subsets) == {"tuning", "heldout"}
+    out = Path(args.out or ROOT / "results" / ("nlu_blind.md" if both else "nlu_blind_tuning.md"))
+    figures = ROOT / "docs" / "benchmarks" / "nlu.json" if both else out.with_suffix(".json")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.variants or ["rasa_default", "chosen", "dense_e5"]:
+            for seed in seeds:
+                result = train_and_score(
+                    name, all_variants[name], seed, subsets, tmp,
+                    show_errors=True, secret=SECRET_PARTS,
+                )  # fmt: skip
+                runs.setdefault(name, []).append(result)
+            for part in SECRET_PARTS & set(subsets):
+                log_heldout_run(name, meta["commit"], len(seeds), len(subsets[part]))
+            # Written after every variant, so an interrupted run still leaves its figures.
+            summary = {**linear, **summarise_blind(runs, seeds)}
+            figures.write_text(
+                json.dumps({**meta, "variants": summary}, ensure_ascii=False, indent=1) + "\n",
+                encoding="utf-8",
+            )
+            out.parent.mkdir(exist_ok=True)
+            out.write_text(render_blind(summary, meta), encoding="utf-8")
+    print(out.read_text(encoding="utf-8"))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=3)
@@ -333,22 +490,39 @@ def main() -> int:
     )
     parser.add_argument(
         "--test-set",
-        choices=list(TEST_SETS),
+        choices=[*TEST_SETS, "blind"],
         default="heldout",
-        help="tuning: bench/nlu_tuning, with the misclassified texts printed",
+        help="tuning: bench/nlu_tuning, with the misclassified texts printed; blind: the "
+        "blind benchmark's single messages (tuning and held-out parts, floor included)",
+    )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=["tuning", "heldout"],
+        default=["tuning", "heldout"],
+        help="blind: the parts to score (tuning only: nothing is logged as a held-out run)",
+    )
+    parser.add_argument(
+        "--linear",
+        nargs="*",
+        choices=LINEAR,
+        default=["linear_floor"],
+        help="blind: linear baselines to score beside the pipelines (none: --linear)",
     )
     args = parser.parse_args()
     global CONFIG
     if args.config:
         CONFIG = Path(args.config)
+    nlu = load_data(str(ROOT / "data" / "nlu"))
+    training_texts = {fold(m.get("text")).strip() for m in nlu.intent_examples}
+    if args.test_set == "blind":
+        return run_blind(args, training_texts)
     # Only the tuning set's mistakes are printed, never the held-out set's.
     show_errors = args.test_set == "tuning"
     if args.out is None:
         name = "nlu.md" if args.test_set == "heldout" else f"nlu-{args.test_set}.md"
         args.out = str(ROOT / "docs" / "benchmarks" / name)
     seeds = list(range(1, args.seeds + 1))
-    nlu = load_data(str(ROOT / "data" / "nlu"))
-    training_texts = {fold(m.get("text")).strip() for m in nlu.intent_examples}
     subsets, overlap = load_tests(TEST_SETS[args.test_set], training_texts)
     all_variants = variants()
     chosen_names = args.variants or list(all_variants)
@@ -356,30 +530,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in chosen_names:
             for seed in seeds:
-                config_path = Path(tmp) / f"{name}-{seed}.yml"
-                config_path.write_text(
-                    yaml.safe_dump(with_seed(all_variants[name], seed)), encoding="utf-8"
+                result = train_and_score(
+                    name, all_variants[name], seed, subsets, tmp, show_errors=show_errors
                 )
-                print(f"== {name} seed {seed}: training", flush=True)
-                started = time.perf_counter()
-                model = train_nlu(
-                    str(config_path),
-                    str(ROOT / "data" / "nlu"),
-                    tmp,
-                    fixed_model_name=f"{name}-{seed}",
-                )
-                train_s = time.perf_counter() - started
-                threshold = fallback_threshold(all_variants[name])
-                result = asyncio.run(evaluate(model, subsets, threshold, show_errors=show_errors))
-                result["train_s"] = train_s
                 runs.setdefault(name, []).append(result)
-                acc = sum(s["correct"] for s in result["subsets"].values()) / sum(
-                    s["total"] for s in result["subsets"].values()
-                )
-                print(
-                    f"   accuracy {acc:.1%}, oos leaks {result['oos_leaks']}, trained in {train_s:.0f}s",
-                    flush=True,
-                )
             # Written after every variant, so an interrupted run still leaves its figures.
             summary = summarise(runs)
             (ROOT / "results").mkdir(exist_ok=True)
