@@ -32,7 +32,11 @@ COMPONENTS = {
     "TEDPolicy": "the next action in a conversation",
 }
 # Metrics of Rasa's epoch bar, measured on the training data itself.
-METRICS = {"i_acc": "intents", "e_f1": "entity F1", "acc": "actions"}
+METRICS = {
+    "i_acc": ("intents", "{:.1%}"),
+    "e_f1": ("entity F1", "{:.2f}"),
+    "acc": ("actions", "{:.1%}"),
+}
 # Warnings Rasa raises that are expected here, and why: counted on the console, kept in the log.
 EXPECTED_WARNINGS = {
     re.compile(r"The utterance '\w+' is not used in any story or rule"): (
@@ -59,6 +63,8 @@ _EXCEPTION = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception|Exit)\b.*:")
 
 
 def duration(seconds: float) -> str:
+    if seconds < 0.5:
+        return "under a second"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
@@ -166,7 +172,11 @@ class TrainingOutput:
         summary = f"    trained {_describe(name)}{took}"
         if self._epoch is not None:
             done, total, metrics = self._epoch
-            scores = [f"{label} {metrics[key]}" for key, label in METRICS.items() if key in metrics]
+            scores = [
+                f"{label} {form.format(float(metrics[key]))}"
+                for key, (label, form) in METRICS.items()
+                if key in metrics
+            ]
             summary += f"; {done}/{total} epochs" + (
                 f", on its own training data: {', '.join(scores)}" if scores else ""
             )

@@ -106,7 +106,7 @@ def test_the_console_says_what_is_trained_and_why_and_where_the_model_went(tmp_p
         "    trained DIETClassifier (intents and procedure names), "
         in shown  # …how long, then how it ended:
     )
-    assert "2/2 epochs, on its own training data: intents 0.992, entity F1 0.92" in shown
+    assert "2/2 epochs, on its own training data: intents 99.2%, entity F1 0.92" in shown
     assert "1 unchanged components were reused from Rasa's cache" in shown
 
 
