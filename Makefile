@@ -24,7 +24,7 @@ migrate: setup ## apply database migrations
 	@$(VENV)/hue-s migrate
 
 train: setup ## train the model if the data, config or components changed
-	@$(VENV)/python -c "from bot.settings import get_settings; from bot.devserver import ensure_model; ensure_model(get_settings(), action_port=5055)"
+	@$(VENV)/python -m bot.training
 
 lint: setup ## ruff (lint + format check) and mypy
 	$(VENV)/ruff check .

@@ -27,7 +27,7 @@ from types import FrameType
 
 import httpx
 
-from bot import engine
+from bot import engine, training
 from bot.settings import ROOT, Settings
 
 LOG_DIR = ROOT / "var" / "log"
@@ -94,19 +94,11 @@ def describe_exit(code: int) -> str:
 
 
 def ensure_model(settings: Settings, *, action_port: int) -> None:
+    """Train the model when it is missing or stale (bot.training says what and why)."""
     if engine.model_is_fresh():
         say(f"model up to date: models/{engine.latest_model().name}")  # type: ignore[union-attr]
         return
-    say("training the model (the first time takes a few minutes)…")
-    env = engine.engine_env(settings, action_port=action_port)
-    fingerprint = engine.training_fingerprint()
-    subprocess.run(
-        engine.rasa_cmd("train", "--data", *engine.TRAINING_DATA, "--out", str(engine.MODELS_DIR)),
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    engine.record_trained_model(fingerprint)
+    training.train_model(engine.engine_env(settings, action_port=action_port), say=say)
 
 
 def wait_healthy(children: list[Child], timeout: float) -> Child | None:
@@ -327,7 +319,11 @@ def build_children(
 def run(
     settings: Settings, *, port: int = 8000, rasa_port: int = 5005, action_port: int = 5055
 ) -> int:
-    ensure_model(settings, action_port=action_port)
+    try:
+        ensure_model(settings, action_port=action_port)
+    except training.TrainingFailed:
+        say("could not train the model: the assistant is not started")
+        return 1
     children = build_children(settings, port=port, rasa_port=rasa_port, action_port=action_port)
 
     def _interrupt(signum: int, frame: FrameType | None) -> None:

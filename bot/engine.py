@@ -32,21 +32,35 @@ NOT_MODEL_INPUTS = {"hue_rasa/channel.py"}
 FINGERPRINT_FILE = MODELS_DIR / "latest.fingerprint"
 
 
-def training_fingerprint(root: Path = ROOT) -> str:
-    digest = hashlib.sha256()
+def _input_files(root: Path) -> list[Path]:
+    files = []
     for name in MODEL_INPUTS:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
+        for file in sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]:
             if (
                 file.suffix in {".pyc"}
                 or "__pycache__" in file.parts
                 or file.relative_to(root).as_posix() in NOT_MODEL_INPUTS
             ):
                 continue
-            digest.update(str(file.relative_to(root)).encode())
-            digest.update(file.read_bytes())
+            files.append(file)
+    return files
+
+
+def training_fingerprint(root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    for file in _input_files(root):
+        digest.update(str(file.relative_to(root)).encode())
+        digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+def input_digests(root: Path = ROOT) -> dict[str, str]:
+    """The digest of each file a trained model depends on, by path: what changed, file by file."""
+    return {
+        file.relative_to(root).as_posix(): hashlib.sha256(file.read_bytes()).hexdigest()
+        for file in _input_files(root)
+    }
 
 
 def latest_model() -> Path | None:

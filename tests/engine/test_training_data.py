@@ -9,6 +9,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
+from hue_rasa.tokenizer import VietnameseTokenizer
 from tests.engine.conftest import ROOT
 from vitext import fold
 from vitext.lexicon import ABBREVIATIONS
@@ -17,6 +18,14 @@ from vitext.normalize import strip_accents
 # Words of Huế speech that standard Vietnamese writes otherwise (răng = sao, rứa = vậy,
 # mô = đâu, tê = kia, ni = này, chừ = bây giờ, mạ/mệ = mẹ/bà, o = cô...).
 DIALECT = {"răng", "rứa", "mô", "tê", "ni", "chi", "hỉ", "nờ", "ri", "chừ", "mạ", "mệ", "o", "nớ"}
+
+
+def _tokenizer() -> VietnameseTokenizer:
+    """The tokenizer as config.yml configures it."""
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    options = next(c for c in config["pipeline"] if c["name"].endswith("VietnameseTokenizer"))
+    options = {k: v for k, v in options.items() if k != "name"}
+    return VietnameseTokenizer({**VietnameseTokenizer.get_default_config(), **options})
 
 
 def _examples() -> dict[str, list[str]]:
@@ -55,3 +64,18 @@ def test_no_example_is_repeated_within_an_intent() -> None:
         for intent, texts in EXAMPLES.items()
     }
     assert {intent: texts for intent, texts in repeated.items() if texts} == {}
+
+
+def test_every_entity_annotation_starts_and_ends_on_a_token_edge() -> None:
+    # An entity is a run of whole tokens: an annotation that cuts a token is dropped by DIET
+    # ("Misaligned entity annotation" when training) and the example teaches no entity.
+    training_data = _tokenizer().process_training_data(load_data(str(ROOT / "data" / "nlu")))
+    misaligned = []
+    for message in training_data.entity_examples:
+        tokens = message.get("text_tokens")
+        starts, ends = {t.start for t in tokens}, {t.end for t in tokens}
+        for entity in message.get("entities"):
+            if entity["start"] not in starts or entity["end"] not in ends:
+                words = [t.text for t in tokens]
+                misaligned.append(f"{message.get('text')!r} {entity['value']!r} {words}")
+    assert misaligned == []
