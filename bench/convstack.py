@@ -93,7 +93,8 @@ def running_stack(tmp: Path, log_dir: Path) -> Iterator[Stack]:
     for child in children:
         if child.name == "rasa":
             # The tracker is read over Rasa's HTTP API: enabled for the bench's Rasa only.
-            child.cmd += ["--enable-api", "--auth-token", token]
+            # One argument: a token starting with "-" would be read as an option.
+            child.cmd += ["--enable-api", f"--auth-token={token}"]
         if child.name == "service":
             child.cmd += ["--no-access-log"]
             child.env = {**(child.env or {}), **UNTHROTTLED}
