@@ -110,6 +110,56 @@ def _title(name: str) -> str:
     return name if len(name) <= MAX_BUTTON_TITLE else name[: MAX_BUTTON_TITLE - 1] + "…"
 
 
+_SENTENCES = re.compile(r"[.!?;\n]+")
+
+
+def question_clause(text: str) -> str | None:
+    """The part of a long message that asks the question, when there is more around it.
+
+    "Em với đứa bạn mở tiệm trà sữa … bán ế quá. Tạm ngừng kinh doanh thì phải báo ở đâu ạ"
+    → "Tạm ngừng kinh doanh thì phải báo ở đâu ạ": the last sentence (else the last clause
+    between commas) in the shape of a question, of three words or more.
+    """
+    for separator in (_SENTENCES, re.compile(",")):
+        parts = [p.strip() for p in separator.split(text) if p.strip()]
+        if len(parts) > 1:
+            for part in reversed(parts):
+                if len(part.split()) >= 3 and is_question(part):
+                    return part
+    return None
+
+
+async def search_procedures(
+    client: ServiceClient, text: str, *, focus: bool = True
+) -> dict[str, Any]:
+    """The catalogue's search for a citizen's message, its question weighed first.
+
+    A story around the question dilutes the match ("Ba mạ mình ở xã Phong Sơn cũ, đất ruộng
+    … Giờ mình đi làm sổ lần đầu thì cần những điều kiện gì"): when the whole message
+    matches nothing, the question's own sentence is searched, and its first match that is
+    also among the whole message's best hits is taken. Both must agree: the question alone
+    ("làm sổ lần đầu") can lose what the story says ("đất ruộng"). ``focus=False`` with a
+    procedure in context: a follow-up's short question must not switch procedures.
+    """
+    result = await client.search(text, limit=MAX_CHOICES + 2)
+    clause = None if result.get("matched") or not focus else question_clause(text)
+    if clause is None:
+        return result
+    focused = await client.search(clause, limit=MAX_CHOICES + 2)
+    if not focused.get("matched"):
+        return result
+    around = {h["code"] for h in result.get("hits") or []}
+    agreed = [
+        h
+        for h in focused.get("hits") or []
+        if h["code"] in around and float(h.get("relevance", 0.0)) >= OUT_OF_SCOPE_RELEVANCE
+    ]
+    if not agreed:
+        return result
+    # The agreed hits are the choices (the first answered when it leads; see CHOOSE_MARGIN).
+    return {**focused, "hits": agreed, "alternatives": agreed[:MAX_CHOICES]}
+
+
 class ActionAnswerProcedure(Action):
     """Answers one aspect of a procedure from the catalogue, keeping it in context.
 
@@ -154,7 +204,7 @@ class ActionAnswerProcedure(Action):
         others: list[dict[str, Any]] = []
         try:
             if not code:
-                result = await self.client.search(query or "", limit=MAX_CHOICES + 2)
+                result = await search_procedures(self.client, query or "", focus=not context)
                 if not result.get("matched") and mention and mention != query:
                     # A long message around its question can drown the procedure's name;
                     # the name the classifier picked out ("khai tử") is searched alone.
@@ -352,12 +402,15 @@ class ActionDefaultAskAffirmation(Action):
         return []
 
 
-# A question for information that merely names a place or a thing a report could be about
-# ("chùa Thiên Mụ mở cửa mấy giờ", "vé vào Đại Nội bao nhiêu tiền", "quán nào bán cơm hến
-# ngon"): not a civic problem, whatever its words (folded).
+# A question for information or advice that merely names a place or a thing a report or a
+# procedure could be about ("chùa Thiên Mụ mở cửa mấy giờ", "vé vào Đại Nội bao nhiêu tiền",
+# "quán nào bán cơm hến ngon", "chia đất cho các con vậy có công bằng không", "có kiện được
+# không", "xin visa đi Hàn du lịch"): neither a civic problem nor a procedure of the
+# catalogue, whatever its words (folded).
 _INFO_QUESTION = re.compile(
     r"\b(?:may gio|gio mo cua|mo cua|bao nhieu tien|gia ve|ve vao|quan nao|o dau ngon|ngon nhat"
-    r"|cach nau|co nen|nen mo|con loi|lai suat|thoi tiet|co mua|di dau choi|cho nao ngon)\b"
+    r"|cach nau|co nen|nen mo|con loi|lai suat|thoi tiet|co mua|di dau choi|cho nao ngon"
+    r"|cong bang|kien (?:duoc|dc)|di kien|loi khuyen|visa di)\b"
 )
 
 
@@ -458,7 +511,8 @@ class ActionWeighUnclear(Action):
         if text and not text.startswith("/"):
             try:
                 preview = await self.client.report_preview({"description": text[:2000]})
-                search = await self.client.search(text, limit=MAX_CHOICES + 2)
+                focus = not tracker.get_slot("procedure_code")
+                search = await search_procedures(self.client, text, focus=focus)
             except (ServiceUnavailableError, ServiceRefusedError):
                 preview, search = {"categories": [], "confident": False}, {"matched": False}
             if beyond_place:

@@ -477,3 +477,58 @@ async def test_a_problem_that_came_back_with_nothing_to_reopen_is_reported_anew(
     said = CollectingDispatcher()
     await action.run(said, tracker("vẫn chưa", "reopen_report"), {})
     assert said.messages[0]["response"] == "utter_report_nothing_to_reopen"
+
+
+@pytest.mark.asyncio
+async def test_a_private_matter_classified_as_a_report_is_declined_with_a_way_back(api) -> None:
+    # "hàng xóm mượn tiền không trả" names no civic problem at all: the report classifier
+    # finds no category. Declined as out of scope, with a button for the citizen who
+    # disagrees; the form stops before asking anything.
+    api.preview = {**PREVIEW, "categories": [], "confident": False, "place": None}
+    form = ValidateReportForm(ServiceClient(api.url))
+    text = "hàng xóm mượn tui 20 triệu hai năm rồi không trả, chừ làm răng đòi được"
+    dispatcher = CollectingDispatcher()
+    events = await form.run(dispatcher, tracker(text, "report_problem"), {"forms": {}})
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events if e["event"] == "active_loop"
+    ]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["requested_slot"] is None
+    assert slots["report_declined_text"] == text  # kept for the button
+    [said] = dispatcher.messages
+    assert said["response"] == "utter_out_of_scope_report"
+
+
+@pytest.mark.asyncio
+async def test_pressing_report_after_a_decline_keeps_what_the_citizen_wrote(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    text = "cái ghế đá công viên gãy rồi"
+    pressed = tracker("/report_problem", "report_problem", slots={"report_declined_text": text})
+    events = await form.run(CollectingDispatcher(), pressed, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_description"] == text
+    assert slots["report_declined_text"] is None
+    assert not [e for e in events if e["event"] == "active_loop"]
+
+
+@pytest.mark.asyncio
+async def test_a_problem_the_classifier_recognises_is_never_declined(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    text = "đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi"
+    dispatcher = CollectingDispatcher()
+    events = await form.run(dispatcher, tracker(text, "report_problem"), {"forms": {}})
+    assert not [e for e in events if e["event"] == "active_loop"]
+    assert not dispatcher.messages
+
+
+@pytest.mark.asyncio
+async def test_an_unconfirmed_report_is_never_filed(api) -> None:
+    # The form can stop without a confirmation (a declined first message): the submit rule
+    # that follows then files nothing.
+    unconfirmed = {**CONFIRMED, "report_confirmed": None}
+    dispatcher = CollectingDispatcher()
+    await ActionSubmitReport(ServiceClient(api.url)).run(
+        dispatcher, tracker("x", "report_problem", slots=unconfirmed), {}
+    )
+    assert not [r for r in api.received if r[0] == "POST"]
+    assert not dispatcher.messages

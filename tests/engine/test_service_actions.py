@@ -25,6 +25,7 @@ from actions.actions import (
     ActionWeighUnclear,
     aspect_in,
     is_question,
+    question_clause,
 )
 from actions.reports import ValidateReportForm
 from actions.service_client import ServiceClient, shared_http
@@ -38,6 +39,13 @@ def hit(code: str, name: str) -> dict[str, Any]:
 BIRTH = hit("1.001193", "Thủ tục đăng ký khai sinh")
 ID_UNDER_14 = hit("1.014062", "Cấp thẻ căn cước cho người dưới 14 tuổi")
 ID_14_PLUS = hit("1.014061", "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên")
+PAUSE = hit("1.001570", "Tạm ngừng kinh doanh của hộ kinh doanh")
+OTHER_PAUSE = {**hit("2.002029", "Thông báo tạm ngừng kinh doanh"), "score": 0.9}
+TAX_PAUSE = hit("1.007042", "Đăng ký thuế khi tạm ngừng kinh doanh")
+LONG_STORY = (
+    "Em với đứa bạn mở tiệm trà sữa gần trường Khoa học được 6 tháng, bán ế quá định đóng cửa "
+    "tạm vài tháng rồi tính tiếp. Tạm ngừng kinh doanh thì phải báo ở đâu ạ"
+)
 SEARCHES = {
     "khai sinh can giay to gi": {
         "matched": True, "terms": ["dang", "ky", "khai", "sinh"],
@@ -64,6 +72,23 @@ SEARCHES = {
     "hồ sơ gồm chi": {
         "matched": True, "terms": ["gom"],
         "hits": [ID_UNDER_14, BIRTH], "alternatives": [ID_UNDER_14, BIRTH],
+    },
+    # advice about a family matter, in a procedure's words (blind tuning C-m147)
+    "ba mẹ chồng chia đất cho mấy người con mà bỏ qua chồng em, vậy có công bằng không": {
+        "matched": True, "terms": ["chia", "dat", "nguoi", "con"],
+        "hits": [{**BIRTH, "relevance": 0.7}], "alternatives": [],
+    },
+    # a long story around the question (blind tuning B-m019): the whole does not match…
+    LONG_STORY: {
+        "matched": False, "terms": ["tra", "sua", "tam", "ngung", "kinh", "doanh"],
+        "hits": [{**TAX_PAUSE, "relevance": 0.34}, {**PAUSE, "relevance": 0.39}],
+        "alternatives": [],
+    },
+    # …its question does, and agrees with a hit of the whole
+    "Tạm ngừng kinh doanh thì phải báo ở đâu ạ": {
+        "matched": True, "terms": ["tam", "ngung", "kinh", "doanh"],
+        "hits": [{**PAUSE, "relevance": 0.99}, {**OTHER_PAUSE, "relevance": 0.96}],
+        "alternatives": [PAUSE, OTHER_PAUSE],
     },
     "lam cccd": {
         "matched": True, "terms": ["the", "can", "cuoc"],
@@ -442,6 +467,33 @@ def test_a_question_is_told_from_a_statement(text, question) -> None:
     assert is_question(text) is question
 
 
+def test_the_question_of_a_long_message_is_found() -> None:
+    assert question_clause(LONG_STORY) == "Tạm ngừng kinh doanh thì phải báo ở đâu ạ"
+    assert question_clause("nhà tui ở Thủy Biều cũ, muốn xây lại thì xin phép ở đâu") == (
+        "muốn xây lại thì xin phép ở đâu"
+    )
+    assert question_clause("làm căn cước ở đâu") is None  # nothing around it
+    assert question_clause("đèn đường tắt. tối om") is None  # no question
+
+
+@pytest.mark.parametrize("intent", ["ask_procedure_place", "out_of_scope"])
+@pytest.mark.asyncio
+async def test_a_question_buried_in_a_story_is_answered_from_its_own_sentence(
+    service, intent
+) -> None:
+    # Answered when the question's own match is among the whole message's hits, even when
+    # the classifier took the story for out of scope (blind tuning B-m019).
+    dispatcher = CollectingDispatcher()
+    action = ActionWeighUnclear if intent == "out_of_scope" else ActionAnswerProcedure
+    events = await action(ServiceClient(service.url)).run(
+        dispatcher, tracker(LONG_STORY, intent), {}
+    )
+    assert {"event": "slot", "name": "procedure_code", "value": "1.001570"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
+    assert dispatcher.messages[0]["custom"]["procedure"]["aspect"] == "place"
+
+
 @pytest.mark.parametrize(
     ("text", "aspect"),
     [("còn lệ phí?", "fee"), ("mất mấy ngày", "time"), ("làm online được không", "online"),
@@ -457,8 +509,10 @@ def test_the_aspect_is_read_from_the_words(text, aspect) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["chua Thien Mu mo cua may gio vay", "vé vào Đại Nội bao nhiêu tiền vậy ad"]
-)
+    "text",
+    ["chua Thien Mu mo cua may gio vay", "vé vào Đại Nội bao nhiêu tiền vậy ad",
+     "ba mẹ chồng chia đất cho mấy người con mà bỏ qua chồng em, vậy có công bằng không"],
+)  # fmt: skip
 @pytest.mark.asyncio
 async def test_a_question_for_information_about_a_place_is_not_taken_for_a_report(
     service, text
