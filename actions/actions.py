@@ -423,8 +423,10 @@ def _info_question(text: str) -> bool:
 # nộp ở đâu", "làm lại có phải thi lại không" are questions.
 _QUESTION = re.compile(
     r"\?"
-    r"|\b(?:o dau|o mo|cho nao|cho mo|noi nao|the nao|nhu nao|ra sao|ra rang|lam sao"
-    r"|lam rang|bao nhieu|bao lau|may ngay|khi nao|bao gio|can gi|can chi|can j|gom gi"
+    r"|\bo dau\b(?! (?:kiet|hem|ngo|ngach|duong|cau|cho|xom|thon|to|khu|day)\b)"
+    r"|\bmay ngay\b(?! (?:roi|nay|qua|lien|nua)\b)"
+    r"|\b(?:o mo|ntn|cho nao|cho mo|noi nao|the nao|nhu nao|ra sao|ra rang|lam sao"
+    r"|lam rang|bao nhieu|bao lau|khi nao|bao gio|can gi|can chi|can j|gom gi"
     r"|gom chi|nhung gi|giay gi|giay to gi|ho so gi|co phai|co can|co duoc|duoc khong"
     r"|duoc ko|dc khong|dc ko|dc k|hay khong|hay ko|phai khong|phai ko|cach nao|thu tuc)\b"
     r"|\b(?:khong|ko|k|hong|chua|ha|hi|nhi|vay|v|rang|sao|gi|j)\s*(?:a|ak|ah|ad|nha|nhe|ta)?\s*$"
@@ -439,9 +441,23 @@ _WANTS_PROCEDURE = re.compile(
 )
 
 
+# "where", typed with its diacritics ("nộp ở đâu kiệt nào cũng được"); "đâu có ai dọn"
+# (nobody cleans it) is not a question.
+_WHERE = re.compile(r"\b(?:ở|o|lên|len|tới|toi|đến|den|nộp|nop|làm|lam|chỗ|cho|nơi) đâu\b")
+
+
 def is_question(text: str) -> bool:
-    """Whether a message is shaped as a question, not a statement of what happened."""
-    return bool(_QUESTION.search(fold_words(text)) or "?" in text)
+    """Whether a message is shaped as a question, not a statement of what happened.
+
+    "đầu" (the head of a lane) is never "đâu" (where): told apart before folding, where
+    only "o dau kiet …" without diacritics stays a statement.
+    """
+    lowered = text.lower()
+    return bool(
+        "?" in text
+        or _WHERE.search(lowered)
+        or _QUESTION.search(fold_words(lowered.replace("đầu", "head")))
+    )
 
 
 # Keyword words a report message must match before the form starts unasked; from one, the

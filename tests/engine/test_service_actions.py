@@ -461,7 +461,12 @@ async def test_a_place_given_with_a_procedure_in_context_gets_its_place_answer(s
      ("mất bằng lái, làm lại có phải thi lại không", True), ("cần chi rứa", True),
      ("mấy đứa bán hàng rong ép mua, không mua là chửi", False), ("làm hồ sơ thì cần chi", True),
      ("dang ky ho kinh doanh thi lam sao", True), ("cấp lại được không ad", True),
-     ("có ai xử lý không?", True)],
+     ("có ai xử lý không?", True),
+     # "ở đầu kiệt" is where, not "ở đâu"; "mấy ngày rồi" is how long it has lasted
+     ("rác đổ trộm thành đống ở đầu kiệt 7 Chi Lăng", False),
+     ("rac chat dong o dau kiet 92 Nguyen Chi Thanh 4 ngay roi", False),
+     ("biển báo bị xe tông gãy, nằm dưới đất mấy ngày rồi", False),
+     ("khai báo tạm trú cho khách làm ntn ạ", True), ("nộp ở đâu kiệt nào cũng được", True)],
 )  # fmt: skip
 def test_a_question_is_told_from_a_statement(text, question) -> None:
     assert is_question(text) is question
