@@ -4,7 +4,8 @@
     .venv/bin/python bench/report_classification.py --tuning-only   (training texts only)
 
 Classifies texts written the way citizens of Huế type feedback on a phone (with and without
-diacritics, teencode, Huế dialect) and writes docs/benchmarks/classification.md. The
+diacritics, teencode, Huế dialect) and writes docs/benchmarks/classification.md (its accuracy
+table also in classification.json). The
 predicted category is the top result of classify(), as submit_report uses it; no match
 counts as a miss unless the expected category is `other` (which is what the operations
 centre receives either way).
@@ -23,6 +24,7 @@ changing the classifier. Deterministic; no database.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter, defaultdict
@@ -676,6 +678,18 @@ def render(
     return "\n".join(lines) + "\n"
 
 
+def headline(training: dict[str, Rows], held_out: dict[str, Rows]) -> dict[str, Any]:
+    """The accuracy table's figures, for docs/benchmarks/classification.json."""
+    keys = ("texts", "accuracy", "by_style", "no_category")
+    return {
+        "command": "make bench-classify",
+        "sets": {
+            name: {label: {k: r[k] for k in keys} for label, r in rows}
+            for name, rows in {**training, **held_out}.items()
+        },
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "classification.md"))
@@ -707,6 +721,10 @@ def main() -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
+        out.with_suffix(".json").write_text(
+            json.dumps(headline(training, held_out), ensure_ascii=False, indent=1) + "\n",
+            encoding="utf-8",
+        )
     print(text)
     total = sum(len(t) for t in sets.values()) + sum(r[0][1]["texts"] for r in held_out.values())
     print(f"{total} texts classified in {elapsed_ms:.0f} ms", file=sys.stderr)

@@ -5,8 +5,8 @@
 Loads the full catalogue into a fresh database of each kind (PostgreSQL: a throw-away
 database on the local server), asks every question of the two tuning sets
 (bench/search_questions.yml and bench/search_questions_2.yml, both written independently of
-the synonym list) and of the held-out set (totals only), and writes docs/benchmarks/search.md
-and results/search_bench.json. A question counts as top-k correct when one of its expected
+the synonym list) and of the held-out set (totals only), and writes docs/benchmarks/search.md, its headline
+figures in docs/benchmarks/search.json, and results/search_bench.json. A question counts as top-k correct when one of its expected
 codes is among the first k hits; a no-match question counts as correct when nothing is above
 the match threshold.
 
@@ -234,6 +234,19 @@ def write_docs(results: dict[str, dict], out: Path, repeat: int) -> None:
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def headline(results: dict[str, dict], repeat: int) -> dict[str, Any]:
+    """The figures of the page's first table, for docs/benchmarks/search.json."""
+    keys = ("questions", "top1", "top3", "no_match_rejected", "p50_ms", "p95_ms")
+    return {
+        "command": "make bench-search",
+        "repeat": repeat,
+        "databases": {
+            db: {name: {k: r[k] for k in keys} for name, r in sets.items() if "questions" in r}
+            for db, sets in results.items()
+        },
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--databases", default="sqlite,postgresql")
@@ -270,6 +283,11 @@ def main() -> int:
             finally:
                 drop_postgres(name)
     write_docs(results, out, args.repeat)
+    if not args.tuning_only:
+        out.with_suffix(".json").write_text(
+            json.dumps(headline(results, args.repeat), ensure_ascii=False, indent=1) + "\n",
+            encoding="utf-8",
+        )
     (ROOT / "results").mkdir(exist_ok=True)
     public = {
         db: {k: v for k, v in r.items() if k != "held-out_answers"} for db, r in results.items()

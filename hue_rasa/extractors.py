@@ -1,7 +1,8 @@
 """Deterministic entity extractors: Huế communes (gazetteer) and codes/phone numbers (patterns).
 
-Both match on the accent-folded text, which has the same length as the message, so the
-offsets they report are offsets in the message as the citizen typed it.
+Both match on the accent-folded text (`vitext.words.matching_form`, i/y canonical), which has
+one character per character of the message, so the offsets they report are offsets in the
+message as the citizen typed it.
 """
 
 from __future__ import annotations
@@ -26,30 +27,24 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from vitext import fold, nfc_with_offsets
+from vitext import nfc_with_offsets
 from vitext.lexicon import PHONE_REGEX
+from vitext.words import folded, matching_form, words
 
 GAZETTEER_FILE = "gazetteer.json"
 DEFAULT = "*"
 
 
 def _spelling(text: str) -> str:
-    """A name as written, for exact comparison: NFC, lower case, single spaces."""
-    return " ".join(nfc_with_offsets(text)[0].lower().split())
-
-
-# A syllable ending in i/y after consonants only is written both ways (Vỹ Dạ / Vĩ Dạ, Mỹ / Mĩ).
-_I_OR_Y = re.compile(r"^([^aeiouy\d]*)[iy]$")
-
-
-def _syllable_pattern(syllable: str) -> str:
-    match = _I_OR_Y.match(syllable)
-    return re.escape(match.group(1)) + "[iy]" if match else re.escape(syllable)
+    """A name as written, for exact comparison: its words as spelt (vitext.words), i/y and
+    the tone's place canonical ("Vĩ Dạ" and "Vỹ Dạ" are spelt alike)."""
+    return " ".join(w.spelling for w in words(text))
 
 
 def _alias_pattern(alias: str) -> str:
-    """Folded alias as a regex: any whitespace between syllables, optional spaced dashes."""
-    parts = [_syllable_pattern(p) for p in re.split(r"\s*[-–]\s*|\s+", fold(alias)) if p]
+    """Folded alias as a regex on `matching_form` text (i/y canonical: "vi da" matches
+    "Vỹ Dạ"): any whitespace between words, optional spaced dashes."""
+    parts = [re.escape(w.folded) for w in words(alias)]
     return r"(?<!\w)" + r"[\s\-–]+".join(parts) + r"(?!\w)"
 
 
@@ -64,7 +59,7 @@ PatternSpec = Tuple[str, "re.Pattern[str]", Callable[[str], str]]
 def find_entities(text: str, specs: List[PatternSpec]) -> List[Dict[str, Any]]:
     """Non-overlapping matches of ``specs`` in order of priority, sorted by position."""
     nfc, starts, ends = nfc_with_offsets(text)
-    folded = fold(nfc)
+    folded = matching_form(nfc)
     taken = [False] * len(nfc)
     found = []
     for entity, pattern, value in specs:
@@ -149,7 +144,7 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
             aliases = gazetteer.setdefault(table["name"], {})
             for name in names:
                 canonical = synonyms.get(_spelling(name), name)
-                spellings = aliases.setdefault(fold(name), {})
+                spellings = aliases.setdefault(folded(name), {})
                 spellings[_spelling(name)] = canonical
                 # Spelt without diacritics, a current name wins over a former name spelt
                 # the same ("Thuận Hóa" today, "Thuận Hòa" a former name now in Phú Xuân).

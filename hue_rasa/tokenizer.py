@@ -4,7 +4,7 @@ Syllables are found in the text itself; pyvi's CRF only decides which neighbouri
 form one word. A word token spans its syllables in the original text (``text`` is always
 ``message_text[start:end]``, whatever the normalisation form of the input). The token's lemma
 is the form the featurizers see: lower-case, syllables joined with ``_``, optionally without
-diacritics and with common abbreviations expanded.
+diacritics and with abbreviations expanded (vitext.words, the table in vitext.lexicon).
 
 A token never crosses an entity's edge, since an entity is a run of whole tokens:
 
@@ -38,7 +38,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from vitext import fold, nfc_with_offsets
-from vitext.lexicon import ABBREVIATIONS
+from vitext.words import abbreviation
 
 # A run of word characters; runs joined by - . / : , are kept together when they hold a
 # digit (codes, dates, phone numbers, house numbers: PA-2026-000123, 12/3/2025, 45/12).
@@ -203,13 +203,13 @@ class VietnameseTokenizer(Tokenizer):
         return cls({**cls.get_default_config(), **config})
 
     def lemma(self, word: str) -> str:
-        form = word.lower()
+        """Lower case, syllables joined by ``_``; an abbreviation typed without diacritics
+        is its full form ("đk" → "dang_ky", not "hẻm" → "khong"; see vitext.words)."""
+        form = (self._config["expand_abbreviations"] and abbreviation(word)) or word
+        form = form.lower()
         if self._config["strip_accents"]:
             form = fold(form)
-        form = "_".join(form.split())
-        if self._config["expand_abbreviations"]:
-            form = ABBREVIATIONS.get(fold(form), form)
-        return form
+        return "_".join(form.split())
 
     def tokenize(self, message: Message, attribute: str) -> List[Token]:
         text = message.get(attribute) or ""

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 # Bump when the parser's output or the search text derived from it changes: the importer
 # re-parses and re-indexes every record.
-PARSER_VERSION = "2026.2"  # 2026.2: search folding keeps typed diacritics
+PARSER_VERSION = "2026.3"  # 2026.3: search words from vitext.words (i/y for every onset)
 
 NO_INFO = "Không có thông tin"
 

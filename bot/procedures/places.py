@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from bot.settings import ROOT
-from vitext import fold_words
+from vitext.words import folded
 
 OFFICES_FILE = ROOT / "data" / "catalog" / "hue_offices.yml"
 ANY_COMMUNE = "phường/xã nơi bạn cư trú"
@@ -33,15 +33,11 @@ class Office:
     level: str  # "commune" or "city"
 
 
-def _plain(text: str) -> str:
-    return fold_words(text)
-
-
 @lru_cache(maxsize=4)
 def load_rules(path: Path = OFFICES_FILE) -> tuple[OfficeRule, ...]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return tuple(
-        OfficeRule(match=tuple(_plain(m) for m in r["match"]), office=r["office"], level=r["level"])
+        OfficeRule(match=tuple(folded(m) for m in r["match"]), office=r["office"], level=r["level"])
         for r in raw["offices"]
     )
 
@@ -58,7 +54,7 @@ def hue_offices(
     offices: list[Office] = []
     for body in (implementing_body, competent_body):
         for part in re.split(r"[,;]", body or ""):
-            plain = f" {_plain(part)} "
+            plain = f" {folded(part)} "
             for rule in rules:
                 if any(f" {phrase} " in plain for phrase in rule.match):
                     office = Office(name=rule.office.format(commune=where), level=rule.level)

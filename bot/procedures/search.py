@@ -15,7 +15,7 @@ Two stages, so that SQLite and PostgreSQL give the same answers:
    same official words.
 
 The words citizens use (sổ đỏ, cccd, bằng lái, hộ khẩu…) are mapped to the official words
-by data/catalog/procedure_synonyms.yml; abbreviations come from vitext.lexicon.
+by data/catalog/procedure_synonyms.yml; words are read by vitext.words (folding, i/y, teencode).
 
 Matching is on accent-free words, but the diacritics a citizen types are read where they
 tell two words apart: a question word or filler is dropped only when written as one ("cho
@@ -35,7 +35,6 @@ import math
 import re
 import threading
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,8 +47,8 @@ from sqlalchemy.orm import Session
 
 from bot.procedures.models import Procedure
 from bot.settings import ROOT
-from vitext import fold, normalize_message
-from vitext.lexicon import ABBREVIATIONS
+from vitext.words import marked, spelled_alike
+from vitext.words import words as vitext_words
 
 LEXICON_FILE = ROOT / "data" / "catalog" / "procedure_synonyms.yml"
 POOL = 150  # candidates taken from the full-text index
@@ -70,71 +69,38 @@ MISWRITTEN = 0.5  # share of a word's weight where the form writes it otherwise
 PURPOSE_WEIGHT = 0.5  # a word said only after "để", "sau khi": why, not what
 CONDITION_WEIGHT = 0.7  # a word said only before "thì", "xong": the situation
 CITIZEN_BONUS = 0.05  # procedures a citizen (not only a business) may apply for
-_WORD = re.compile(r"[a-z0-9]+")
 
 Phrase = tuple[str, ...]
-# Syllables written with a final "i" or "y" alike (kí/ký, lí/lý, công ti/công ty, quí/quý):
-# one spelling for both, so "đăng kí" is "đăng ký".
-_I_Y = {"ki": "ky", "li": "ly", "ti": "ty", "si": "sy", "mi": "my", "qui": "quy"}
 # Words of a variant phrase that do not by themselves ask for it ("cấp", "đăng ký"…).
 _GENERIC = {"cap", "dang", "ky", "thuc", "hien", "tai", "co", "yeu", "to", "cho", "nguoi"}
 
 
 def _tokens(text_: str) -> list[tuple[str, str | None]]:
-    """Each word as (accent-free, lower-case form, the word as written).
+    """Each word as (folded form, canonical spelling as written), see vitext.words.
 
     The written form is None for the words an abbreviation stands for ("cccd" → "căn
-    cước"), which the citizen did not spell out.
+    cước"), which the citizen did not spell out. A number is read as one ("mức độ 02" is
+    "mức 2").
     """
-    text_ = normalize_message(text_, max_chars=10_000)
-    folded = fold(text_)  # one character for one character: offsets are shared
     out: list[tuple[str, str | None]] = []
-    for match in _WORD.finditer(folded):
-        word = match.group()
-        spelled: str | None = text_[match.start() : match.end()].lower()
-        if word.isdigit():
-            word = spelled = str(int(word))  # "mức độ 02" is "mức 2"
-        if word in _I_Y:
-            word, spelled = _I_Y[word], None
-        # Teencode is typed without diacritics: "hỏng", "hồng", "hẻm" are not "hong", "hem"
-        # ("không"); "đk", "đc" are.
-        expanded = None if _marked((spelled or "").replace("đ", "d")) else ABBREVIATIONS.get(word)
-        if expanded:
-            out.extend((w, None) for w in expanded.split("_"))
+    for word in vitext_words(text_, expand=True):
+        if word.expanded:
+            out.append((word.folded, None))
+        elif word.folded.isdecimal():
+            out.append((str(int(word.folded)),) * 2)
         else:
-            out.append((word, spelled))
+            out.append((word.folded, word.spelling))
     return out
 
 
 def words(text_: str) -> list[str]:
-    """Accent-free, lower-case words of ``text_``, abbreviations expanded."""
+    """Folded words of ``text_``, abbreviations expanded."""
     return [word for word, _ in _tokens(text_)]
 
 
 def _marked(spelled: str | None) -> bool:
     """Whether a word was written with diacritics."""
-    return spelled is not None and fold(spelled) != spelled
-
-
-_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook, dot below
-
-
-@lru_cache(maxsize=65536)
-def _tone(spelled: str) -> str:
-    """One tone placement for "hoà"/"hòa", "khoá"/"khóa", "thuỷ"/"thủy" (open syllables)."""
-    decomposed = unicodedata.normalize("NFD", spelled)
-    bare = "".join(c for c in decomposed if c not in _TONES)
-    if len(bare) < 2 or bare[-2:] not in ("oa", "oe", "uy") or bare[-3:-2] == "q":
-        return spelled
-    tone = "".join(c for c in decomposed if c in _TONES)
-    if not tone:
-        return spelled
-    return unicodedata.normalize("NFC", bare[:-1] + tone + bare[-1])
-
-
-def _spelled_alike(spelled: str | None, wanted: str | None) -> bool:
-    """A word written as ``wanted``, or written without diacritics (it may be ``wanted``)."""
-    return wanted is None or not _marked(spelled) or spelled == wanted
+    return spelled is not None and marked(spelled)
 
 
 def _find(haystack: Sequence[str | None], phrase: Phrase) -> int:
@@ -155,11 +121,11 @@ def _find_spelled(
     spelling: Spelling,
     start: int = 0,
 ) -> int:
-    """Where ``phrase`` occurs, each word written as ``spelling`` asks (see _spelled_alike)."""
+    """Where ``phrase`` occurs, each word written as ``spelling`` asks (`spelled_alike`)."""
     n = len(phrase)
     for i in range(start, len(haystack) - n + 1):
         if tuple(haystack[i : i + n]) == phrase and all(
-            _spelled_alike(spelled[i + k], spelling[k]) for k in range(n)
+            spelled_alike(spelled[i + k], spelling[k]) for k in range(n)
         ):
             return i
     return -1
@@ -493,8 +459,7 @@ def analyse(
     kept = [written_as[p][0] for p in place if p not in markers]
     spelt: dict[str, str | None] = {}
     for p in place:
-        w, mine, sp = written_as[p]
-        sp = _tone(sp) if mine and sp else None
+        w, _, sp = written_as[p]  # sp is None for a word a phrase stands for
         spelt[w] = sp if spelt.get(w, sp) == sp else None
     main = {written_as[p][0] for p in place if p not in context_at and p not in markers}
     purpose = frozenset(written_as[p][0] for p in place if p in purpose_at) - main
@@ -829,7 +794,6 @@ class ProcedureSearch:
                 name_words = words(row.name)
                 name_written: dict[str, str | None] = {}
                 for w, sp in _tokens(row.name):
-                    sp = _tone(sp) if sp else None
                     name_written[w] = sp if name_written.get(w, sp) == sp else None
                 forms = tuple(
                     _Form(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
@@ -21,8 +20,7 @@ import yaml
 
 from bot.reports.calendar import WorkingCalendar
 from bot.settings import ROOT
-from vitext import fold
-from vitext.lexicon import ABBREVIATIONS
+from vitext.words import Word, same_word, words
 
 CATALOG_DIR = ROOT / "data" / "catalog"
 # Labelled citizens' texts for the model (each optional): copies of bench/report_texts.yml,
@@ -87,96 +85,73 @@ class Route:
 
 # -- matching words ---------------------------------------------------------------------------
 #
-# A text and a keyword are compared word by word, within one clause (a keyword never spans a
-# comma or a full stop). Each word is kept twice: as typed (lower-case NFC) and accent-free.
-# A word typed without diacritics matches any accented form ("den" matches "đèn"); a word
-# typed with diacritics must match the keyword's own ("đến" and "đen" do not match "đèn";
-# "cấy", Huế for "cái", does not match "cây"). Abbreviations are expanded first ("đg" →
-# "đường", "k" → "không"), and "bị", "đã", "đang" may come between a keyword's words
+# A text and a keyword are compared word by word (vitext.words), within one clause (a keyword
+# never spans a comma or a full stop). A word typed without diacritics matches any accented
+# form ("den" matches "đèn"); a word typed with diacritics must match the keyword's own
+# ("đến" and "đen" do not match "đèn"; "cấy", Huế for "cái", does not match "cây"); i/y and
+# the tone's place do not count ("kĩ"/"kỹ", "hoà"/"hòa"). Abbreviations are expanded first
+# ("đg" → "đường", "k" → "không"), and "bị", "đã", "đang" may come between a keyword's words
 # ("cống bị nghẹt" matches "cống nghẹt").
 
-# vitext's list, minus forms that mean something else in a report ("hong" is also "hỏng",
-# broken; "hem" is also "hẻm", alley), plus ones frequent in reports and not in vitext.
-_ABBREVIATIONS = {
-    **{k: v.replace("_", " ") for k, v in ABBREVIATIONS.items() if k not in {"hong", "hem"}},
-    "dg": "đường",
-    "ng": "người",
-    "nc": "nước",
-    "cf": "cà phê",
-    "bik": "biết",
-}
-_FILLERS = {"bi": "bị", "da": "đã", "dang": "đang"}
-_CLAUSES = re.compile(r"[.,;:!?()\n]+")
-_WORD = re.compile(r"[^\W_]+")
+_FILLERS = {w.folded: w for w in words("bị đã đang")}
+_CLAUSES = re.compile(r"[.,;:!?()\n]")
+_CLAUSE_END = Word(0, 0, "", "", "")  # folded "" marks the end of a clause
 
 
-@dataclass(frozen=True)
-class _Word:
-    typed: str  # lower-case NFC, as typed; "" marks the end of a clause
-    plain: str  # accent-free
-
-    def matches(self, keyword_word: _Word) -> bool:
-        return (
-            bool(self.plain)
-            and self.plain == keyword_word.plain
-            and self.typed in (self.plain, keyword_word.typed)
-        )
-
-    @property
-    def filler(self) -> bool:
-        return self.plain in _FILLERS and self.typed in (self.plain, _FILLERS[self.plain])
+def _is_filler(word: Word) -> bool:
+    filler = _FILLERS.get(word.folded)
+    return filler is not None and same_word(word, filler)
 
 
-_CLAUSE_END = _Word("", "")
-
-
-def _words(text: str) -> list[_Word]:
+def _words(text: str) -> list[Word]:
     """The words of a text, clause ends marked, abbreviations expanded (accent-free)."""
-    words: list[_Word] = []
-    for clause in _CLAUSES.split(unicodedata.normalize("NFC", text).lower()):
-        for typed in _WORD.findall(clause):
-            plain = fold(typed)
-            expansion = _ABBREVIATIONS.get(plain) if typed.replace("đ", "d") == plain else None
-            if expansion is None:
-                words.append(_Word(typed, plain))
-            else:
-                words.extend(_Word(fold(w), fold(w)) for w in expansion.split())
-        words.append(_CLAUSE_END)
-    return words
+    found: list[Word] = []
+    end = 0
+    for word in words(text, expand=True):
+        if found and _CLAUSES.search(text, end, word.start):
+            found.append(_CLAUSE_END)
+        found.append(word)
+        end = word.end
+    found.append(_CLAUSE_END)
+    return found
 
 
 @lru_cache(maxsize=4096)
-def _phrase(keyword: str) -> tuple[_Word, ...]:
-    return tuple(w for w in _words(keyword) if w.plain)
+def _phrase(keyword: str) -> tuple[Word, ...]:
+    return tuple(w for w in _words(keyword) if w.folded)
 
 
-def _match_at(words: list[_Word], start: int, phrase: tuple[_Word, ...]) -> int | None:
+def _matches(word: Word, wanted: Word) -> bool:
+    return bool(word.folded) and same_word(word, wanted)
+
+
+def _match_at(text: list[Word], start: int, phrase: tuple[Word, ...]) -> int | None:
     """Where the phrase ends if it starts at ``start`` (fillers allowed inside), else None."""
     i = start
     for k, wanted in enumerate(phrase):
         if k:
-            while i < len(words) and words[i].filler and not words[i].matches(wanted):
+            while i < len(text) and _is_filler(text[i]) and not _matches(text[i], wanted):
                 i += 1
-        if i >= len(words) or not words[i].matches(wanted):
+        if i >= len(text) or not _matches(text[i], wanted):
             return None
         i += 1
     return i
 
 
 def _find(
-    words: list[_Word], phrases: dict[str, tuple[str, ...]]
+    text_words: list[Word], phrases: dict[str, tuple[str, ...]]
 ) -> list[tuple[int, int, str, str]]:
     """Every (start, end, owner, phrase) occurrence of the owners' phrases in the words."""
-    by_first: dict[str, list[tuple[str, str, tuple[_Word, ...]]]] = {}
+    by_first: dict[str, list[tuple[str, str, tuple[Word, ...]]]] = {}
     for owner, owned in phrases.items():
         for text in owned:
             phrase = _phrase(text)
             if phrase:
-                by_first.setdefault(phrase[0].plain, []).append((owner, text, phrase))
+                by_first.setdefault(phrase[0].folded, []).append((owner, text, phrase))
     found = []
-    for start, word in enumerate(words):
-        for owner, text, phrase in by_first.get(word.plain, ()):
-            end = _match_at(words, start, phrase)
+    for start, word in enumerate(text_words):
+        for owner, text, phrase in by_first.get(word.folded, ()):
+            end = _match_at(text_words, start, phrase)
             if end is not None:
                 found.append((start, end, owner, text))
     return found
@@ -210,7 +185,7 @@ MODEL_WEIGHT = 0.4
 POSTERIOR_FLOOR = 0.01
 
 
-def _features(words: list[_Word]) -> list[str]:
+def _features(text_words: list[Word]) -> list[str]:
     """Unigrams and in-clause bigrams of the folded words, and the words typed with
     diacritics as typed (never equal to a folded feature, which is accent-free), each once.
 
@@ -218,16 +193,16 @@ def _features(words: list[_Word]) -> list[str]:
     them share; a text typed with them also tells apart the words folding merges."""
     found: list[str] = []
     previous = ""
-    for word in words:
-        if not word.plain:
+    for word in text_words:
+        if not word.folded:
             previous = ""
-        elif not word.filler:
-            found.append(word.plain)
-            if word.typed != word.plain:
-                found.append(word.typed)
+        elif not _is_filler(word):
+            found.append(word.folded)
+            if word.marked:
+                found.append(word.spelling)
             if previous:
-                found.append(f"{previous} {word.plain}")
-            previous = word.plain
+                found.append(f"{previous} {word.folded}")
+            previous = word.folded
     return list(dict.fromkeys(found))
 
 
@@ -394,7 +369,7 @@ class ReportCatalog:
 
         A keyword matches whole words, in order, within a clause, ignoring case; diacritics
         only count where the citizen typed them, and common abbreviations are expanded (see
-        `_Word`, `_words`). Each keyword found counts its number of words, once, so "đèn
+        vitext.words, `_words`). Each keyword found counts its number of words, once, so "đèn
         đường" beats a lone "đèn". A keyword found only inside a longer keyword of another
         category does not count ("rác" inside "song chắn rác" is drainage, not waste).
 

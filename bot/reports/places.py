@@ -8,22 +8,23 @@ name spelt the same. Longer names are matched first and use up the words they ma
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 import yaml
 
 from bot.settings import ROOT
-from vitext import fold, fold_words
+from vitext import fold
+from vitext.words import Word, same_word, words
+from vitext.words import folded as folded_words
 
 
 def _exact(text: str) -> str:
-    words = re.findall(r"\w+", unicodedata.normalize("NFC", text).lower())
-    return " " + " ".join(words) + " "
+    """The words as spelt (i/y and the tone's place canonical: "Vĩ Dạ" is "Vỹ Dạ")."""
+    return " " + " ".join(w.spelling for w in words(text)) + " "
 
 
 def _folded(text: str) -> str:
-    return " " + fold_words(text) + " "
+    return " " + folded_words(text) + " "
 
 
 @lru_cache(maxsize=1)
@@ -98,32 +99,16 @@ _MIN_PLACE_CHARS = 6
 # Anchor words whose folded form is also an everyday word: "phượng" (the tree) folds to
 # "phuong", "công an" to "cong", "cho" (to give) to "chợ"'s. Typed with diacritics, the word
 # must be the place word; typed without, it is taken.
-_ANCHOR_SPELLINGS = {
-    "phuong": {"phường"},
-    "xa": {"xã"},
-    "cong": {"cổng"},
-    "cho": {"chợ"},
-    "cau": {"cầu"},
-    "lang": {"lăng", "làng"},
-    "chua": {"chùa"},
-    "dinh": {"đình"},
-    "song": {"sông"},
-    "ho": {"hồ"},
-    "con": {"cồn"},
-    "cua": {"cửa"},
-    "thon": {"thôn"},
-    "duong": {"đường"},
-    "pho": {"phố"},
-}
+_ANCHOR_WORDS: dict[str, list[Word]] = {}
+for _word in words("phường xã cổng chợ cầu lăng làng chùa đình sông hồ cồn cửa thôn đường phố"):
+    _ANCHOR_WORDS.setdefault(_word.folded, []).append(_word)
 
 
-def _spelled_as_place(text: str, folded: str, start: int) -> bool:
-    """Whether the anchor word at ``start`` is the place word as the citizen wrote it."""
-    word = re.match(r"[a-z]+", folded[start:])
-    if word is None or word.group() not in _ANCHOR_SPELLINGS:
+def _spelled_as_place(typed: Word | None) -> bool:
+    """Whether an anchor word is the place word as the citizen wrote it."""
+    if typed is None or typed.folded not in _ANCHOR_WORDS:
         return True
-    written = text[start : word.end() + start].lower()
-    return written == word.group() or written in _ANCHOR_SPELLINGS[word.group()]
+    return any(same_word(typed, place) for place in _ANCHOR_WORDS[typed.folded])
 
 
 def _tokens(folded: str, start: int) -> list[tuple[int, int]]:
@@ -135,9 +120,10 @@ def place_in(text: str | None) -> str | None:
     if not text:
         return None
     folded = fold(text)
+    typed = {word.start: word for word in words(text)}
     for anchor in _ANCHOR.finditer(folded):
         start, end = anchor.start(), anchor.end()
-        if not _spelled_as_place(text, folded, start):
+        if not _spelled_as_place(typed.get(start)):
             continue
         street = bool(re.search(r"\d|\b(?:duong|pho|kiet|hem|ngo)\b", anchor.group()))
         names = 0
@@ -150,7 +136,7 @@ def place_in(text: str | None) -> str | None:
                 continue  # kept only when an address word follows
             if word.isdigit() or re.fullmatch(r"\d+[a-z]?(/\d+)*", word):
                 end = token_end
-            elif word in _ADDRESS_NOUNS and _spelled_as_place(text, folded, token_start):
+            elif word in _ADDRESS_NOUNS and _spelled_as_place(typed.get(token_start)):
                 end = token_end
             elif original[:1].isupper():
                 end = token_end

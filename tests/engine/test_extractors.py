@@ -103,3 +103,8 @@ def test_patterns(patterns, text, entity, value) -> None:
 def test_patterns_do_not_fire_on_ordinary_numbers(patterns) -> None:
     assert patterns.extract("kiệt 45 Phan Đình Phùng, 12/3/2025, số 123") == []
     assert patterns.extract("năm 2026 có 365 ngày") == []
+
+
+@pytest.mark.parametrize("text", ["phường Vĩ Dạ", "phường Vỹ Dạ", "phuong vi da", "VI DA"])
+def test_i_and_y_are_one_name(gazetteer, text) -> None:
+    assert [value for _, value in communes(gazetteer, text)] == ["Vỹ Dạ"]

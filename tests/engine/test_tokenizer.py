@@ -234,3 +234,11 @@ def test_known_words_only_keeps_the_words_the_lexicon_knows_with_or_without_diac
     ]
     # without diacritics, compared with the lexicon's words folded
     assert "khai sinh" in words(Message({"text": "dang ky khai sinh o dau"}), known_words_only=True)
+
+
+def test_teencode_in_the_lemma_comes_from_the_one_table() -> None:
+    lemmas = {t[0]: t[3] for t in spans("đk hông được, hẻm nhà hồng, so hong")}
+    assert lemmas["đk"] == "dang_ky"
+    assert lemmas["hông"] == "khong"  # a dialect spelling the table lists
+    # Typed with diacritics or ambiguous, a word is not teencode (hẻm, hồng; sổ hồng).
+    assert lemmas["hẻm"] == "hem" and lemmas["hồng"] == "hong" and lemmas["hong"] == "hong"

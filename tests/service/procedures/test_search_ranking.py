@@ -51,8 +51,9 @@ def test_i_and_y_spellings_are_one_word():
 
 
 def test_going_is_a_question_word_but_a_will_is_not():
-    assert "di" not in analyse("đi công chứng giấy tờ ở mô").terms
-    assert {"di", "chuc"} <= set(analyse("chứng thực di chúc").terms)
+    # Folded words have i/y canonical (vitext.words): "di" is "dy".
+    assert "dy" not in analyse("đi công chứng giấy tờ ở mô").terms
+    assert {"dy", "chuc"} <= set(analyse("chứng thực di chúc").terms)
 
 
 def test_an_abbreviation_of_an_official_phrase_keeps_both_spellings():
@@ -66,8 +67,8 @@ def test_a_question_word_is_dropped_only_when_written_as_one():
     # "thi" (an exam) typed among words with diacritics is not.
     assert "hoi" not in analyse("cho hỏi thủ tục làm hộ chiếu").terms
     assert "hoi" in analyse("thu hồi đăng ký xe").terms
-    assert "thi" in analyse("thi bằng lái ở mô").terms
-    assert "thi" not in analyse("mất rồi thì làm răng").terms
+    assert "thy" in analyse("thi bằng lái ở mô").terms  # i/y canonical: "thi" is "thy"
+    assert "thy" not in analyse("mất rồi thì làm răng").terms
 
 
 def test_a_phrase_written_with_marks_matches_only_words_written_alike():
@@ -78,9 +79,13 @@ def test_a_phrase_written_with_marks_matches_only_words_written_alike():
 
 
 def test_teencode_is_not_read_into_a_word_written_with_marks():
-    assert words("hong") == ["khong"]
+    assert words("ko") == ["khong"]
+    assert words("không") == ["khong"]
+    assert words("kò") == ["ko"]
     assert words("sổ hồng") == ["so", "hong"]
     assert words("đk") == ["dang", "ky"]
+    # "hong" is not teencode either: "so hong" is the land title sổ hồng (vitext.lexicon).
+    assert words("so hong") == ["so", "hong"]
 
 
 def test_fillers_go_before_phrases_are_matched():
@@ -184,3 +189,13 @@ def test_without_diacritics_a_word_pair_of_the_names_tells_the_words_apart(searc
 
 def test_a_lost_word_far_from_a_document_does_not_ask_for_a_reissue(search, catalogue):
     assert first(search, catalogue, "làm sổ đỏ lần đầu mất bao lâu") == "1.013978"
+
+
+def test_words_are_read_by_the_word_core():
+    # i/y, the tone's place and teencode from vitext.words: one reading for every spelling.
+    assert words("Vĩ Dạ") == words("Vỹ Dạ") == words("vi da")
+    assert words("ko co hinh") == ["khong", "co", "hinh"]
+    assert words("đk khai sinh") == ["dang", "ky", "khai", "sinh"]
+    # "kí" is written as the names write "ký": not a word the name writes otherwise.
+    assert analyse("kí hợp đồng thuê nhà").written["ky"] == "ký"
+    assert analyse("hoà giải tranh chấp").written == analyse("hòa giải tranh chấp").written

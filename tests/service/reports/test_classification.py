@@ -429,3 +429,14 @@ def test_the_examples_share_no_text_with_the_heldout_sets(held_out_set: Path) ->
     held_out = {t["text"] for t in yaml.safe_load(held_out_set.read_text("utf-8"))["texts"]}
     shared = len(held_out & examples)  # a count: a failure must not print held-out texts
     assert shared == 0
+
+
+@pytest.mark.parametrize(
+    "text", ["hẻm tối om", "hem toi om", "kiệt tối, đèn ko sáng", "den k sang", "đèn kĩ thuật"]
+)
+def test_words_are_read_by_the_word_core(text):
+    # "hem" is not teencode for "không" (vitext.lexicon); "ko", "k" are; kĩ is kỹ.
+    catalog = small_catalog(
+        {"lighting": ["đèn không sáng", "hẻm tối", "đèn kỹ thuật"], "other": ["không"]}
+    )
+    assert codes(catalog, text)[0][0] == "lighting"

@@ -33,3 +33,16 @@ def test_the_place_in_a_description_is_kept_as_typed(text, place):
 def test_the_commune_of_a_place_found_that_way():
     assert commune_in(place_in("nhà tui ở 15 kiệt 2 Hàn Mặc Tử, Vỹ Dạ")) == "Vỹ Dạ"
     assert commune_in(place_in("kiet 25 Tran Phu, phuong Phuoc Vinh cu")) is not None
+
+
+@pytest.mark.parametrize("text", ["phường Vĩ Dạ", "phường Vỹ Dạ", "phuong vi da", "kiệt 3 Vi Da"])
+def test_i_and_y_name_one_commune(text: str) -> None:
+    assert commune_in(text) == "Vỹ Dạ"
+
+
+def test_an_anchor_typed_with_other_marks_is_not_a_place_even_in_nfd() -> None:
+    import unicodedata
+
+    assert place_in("hoa phượng Vĩ Dạ nở rồi") is None
+    nfd = unicodedata.normalize("NFD", "phường Vĩ Dạ")
+    assert commune_in(nfd) == "Vỹ Dạ"
