@@ -24,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.service_client import ServiceClient, ServiceRefusedError, ServiceUnavailableError
 from vitext import fold, fold_words
+from vitext.words import folded
 
 FORM = "report_form"
 REPORT_SLOTS = (
@@ -245,7 +246,8 @@ def rating_in(text: str) -> int | None:
 def _place_label(tracker: Tracker) -> str:
     address = tracker.get_slot("report_address")
     commune = tracker.get_slot("report_commune")
-    if address and commune and fold(commune) not in fold(address):
+    # "kiệt 3 Vĩ Dạ" names the commune Vỹ Dạ already: i/y and accents folded alike.
+    if address and commune and folded(commune) not in folded(address):
         return f"{address} ({commune})"
     return str(address or commune or "chưa rõ")
 

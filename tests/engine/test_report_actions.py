@@ -532,3 +532,16 @@ async def test_an_unconfirmed_report_is_never_filed(api) -> None:
     )
     assert not [r for r in api.received if r[0] == "POST"]
     assert not dispatcher.messages
+
+
+def test_the_summary_does_not_repeat_a_commune_the_address_names_in_another_spelling() -> None:
+    from actions.reports import _place_label
+
+    asked = tracker(
+        "x", "affirm", slots={"report_address": "kiệt 3 Vĩ Dạ", "report_commune": "Vỹ Dạ"}
+    )
+    assert _place_label(asked) == "kiệt 3 Vĩ Dạ"
+    other = tracker(
+        "x", "affirm", slots={"report_address": "kiệt 3 Lê Lợi", "report_commune": "Vỹ Dạ"}
+    )
+    assert _place_label(other) == "kiệt 3 Lê Lợi (Vỹ Dạ)"
