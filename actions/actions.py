@@ -160,6 +160,15 @@ async def search_procedures(
     return {**focused, "hits": agreed, "alternatives": agreed[:MAX_CHOICES]}
 
 
+def _answers_the_form(tracker: Tracker, text: str) -> bool:
+    """The report form is waiting for an answer, and the message reads as one."""
+    from actions.reports import reads_as_answer
+
+    slot = tracker.get_slot("requested_slot")
+    loop = (tracker.active_loop or {}).get("name")
+    return bool(loop == "report_form" and slot and reads_as_answer(str(slot), text))
+
+
 class ActionAnswerProcedure(Action):
     """Answers one aspect of a procedure from the catalogue, keeping it in context.
 
@@ -185,6 +194,10 @@ class ActionAnswerProcedure(Action):
             or "ask_procedure"
         )
         text = str(latest.get("text") or "")
+        if _answers_the_form(tracker, text):
+            # "chụp k được, đang chạy xe" taken for a procedure question in the middle of a
+            # report: the form reads it as the answer it is (the rule runs the form next).
+            return []
         aspect = INTENT_ASPECTS.get(intent, "overview")
         # The classifier unsure (its best guess is then only a guess) or naming no aspect:
         # the citizen's words say which aspect, when they do.

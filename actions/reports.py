@@ -224,7 +224,8 @@ def reads_as_answer(slot: str, text: str) -> bool:
     The classifier reads "ko nguy hiểm lắm, chỉ tối thôi" as cancelling and "có, tối đèn mờ
     dễ té lắm" as a procedure question; at the urgency question both are answers.
     """
-    if slot == "report_photo_step":
+    if slot in {"report_photo_step", "report_commune"}:
+        # at the commune question, "chụp k được" answers the photo question ahead
         return says_no_photo(text)
     if slot == "report_urgency":
         return urgency_in(text) is not None

@@ -565,6 +565,27 @@ async def test_an_answer_at_the_danger_question_is_an_answer_whatever_the_intent
     assert slots["report_urgency"] in {"normal", "urgent"}
 
 
+@pytest.mark.asyncio
+async def test_a_photo_answer_at_the_commune_question_is_read_not_answered_as_a_procedure(
+    service,
+) -> None:
+    # Blind tuning B-c003: "chụp k được, đang chạy xe" came as ask_procedure_conditions while
+    # the form asked for the commune. The digression rule's answer stays silent, and the
+    # form reads it: no commune known, no photo.
+    asked = in_form(
+        "chụp k được, đang chạy xe", "ask_procedure_conditions", requested_slot="report_commune"
+    )
+    asked.slots.pop("report_commune")
+    messages, events = [], []
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerProcedure(ServiceClient(service.url)).run(dispatcher, asked, {})
+    assert events == [] and dispatcher.messages == []
+    assert not [path for path, _ in service.requests if path.endswith("/search")]
+    slots, messages = await form_slots(service, asked)
+    assert slots["report_commune"] == "không rõ" and slots["report_photo_step"] == "skipped"
+    assert messages == []
+
+
 @pytest.mark.parametrize("text", ["hủy", "thôi không gửi nữa", "tui bấm nhầm, hủy giùm"])
 @pytest.mark.asyncio
 async def test_stopping_in_so_many_words_is_still_cancelling(service, text) -> None:
