@@ -36,6 +36,10 @@ def search() -> ProcedureSearch:
         ("mất cccd làm lại", "1.014064"),
         # A slip of the keyboard.
         ("dang ky khai sinhh", "1.001193"),
+        # Pulling an old house down to build anew is a building permit, whatever the story
+        # around it (blind tuning A-c023, B-c026).
+        ("tui tính đập cái nhà cấp 4 xây lại 2 tầng ở kiệt 30 Bà Triệu", "1.013225"),
+        ("nha tui o Thuy Bieu cu, muon dap nha cu xay lai 2 tang thi xin giay phep rang", "1.013225"),
     ],
 )
 def test_the_expected_procedure_comes_first(search, catalog, query, code):
