@@ -160,6 +160,15 @@ async def search_procedures(
     return {**focused, "hits": agreed, "alternatives": agreed[:MAX_CHOICES]}
 
 
+# Words the classifier sometimes picks out as a procedure's name that name none (folded).
+_GENERIC_MENTIONS = {
+    "giay", "giay to", "ho so", "thu tuc", "don", "to khai", "ban sao", "giay phep", "so",
+    "the", "giay chung nhan", "chung nhan", "dang ky", "dk", "xac nhan",
+    # "lệ phí cái đó bao nhiêu": the one being discussed
+    "do", "cai do", "no", "cai nay", "nay", "thu tuc do", "thu tuc nay", "cai ni", "ni",
+}  # fmt: skip
+
+
 def _answers_the_form(tracker: Tracker, text: str) -> bool:
     """The report form is waiting for an answer, and the message reads as one."""
     from actions.reports import reads_as_answer
@@ -209,6 +218,8 @@ class ActionAnswerProcedure(Action):
             aspect = said or ("place" if intent == "inform_place" else aspect)
         code = _entity(latest, "procedure_code")
         mention = _entity(latest, "procedure")
+        if mention and fold_words(mention).strip() in _GENERIC_MENTIONS:
+            mention = None  # "cần mang giấy gì": a paper, not a procedure's name
         context = tracker.get_slot("procedure_code")
         query = mention if text.startswith("/") else text
         if context and not text.startswith("/"):

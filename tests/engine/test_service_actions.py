@@ -90,6 +90,15 @@ SEARCHES = {
         "hits": [{**PAUSE, "relevance": 0.99}, {**OTHER_PAUSE, "relevance": 0.96}],
         "alternatives": [PAUSE, OTHER_PAUSE],
     },
+    # a paper the classifier took for a procedure's name (blind tuning B-c024)
+    "đó": {
+        "matched": True, "terms": ["do"],
+        "hits": [ID_UNDER_14], "alternatives": [ID_UNDER_14],
+    },
+    "giấy": {
+        "matched": True, "terms": ["giay"],
+        "hits": [ID_UNDER_14, ID_14_PLUS], "alternatives": [ID_UNDER_14, ID_14_PLUS],
+    },
     "lam cccd": {
         "matched": True, "terms": ["the", "can", "cuoc"],
         "hits": [ID_UNDER_14, ID_14_PLUS], "alternatives": [ID_UNDER_14, ID_14_PLUS],
@@ -429,6 +438,27 @@ async def test_an_aspect_follow_up_keeps_the_procedure_in_context(service) -> No
     )
     assert answered.messages[0]["text"].startswith("📄 1.001193 time")
     assert answered.messages[0]["custom"] == {"procedure": {"code": "1.001193", "aspect": "time"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "mention", "aspect"),
+    [("cần mang giấy gì", "out_of_scope", "giấy", "documents"),  # B-c024
+     ("lệ phí cái đó bao nhiêu", "ask_procedure_fee", "đó", "fee")],  # C-c011
+)  # fmt: skip
+@pytest.mark.asyncio
+async def test_a_paper_picked_out_as_a_name_does_not_replace_the_procedure_in_context(
+    service, text, intent, mention, aspect
+) -> None:
+    answered = CollectingDispatcher()
+    asked = tracker(
+        text,
+        intent,
+        [{"entity": "procedure", "value": mention}],
+        slots={"procedure_code": "1.001193"},
+    )
+    action = ActionWeighUnclear if intent == "out_of_scope" else ActionAnswerProcedure
+    await action(ServiceClient(service.url)).run(answered, asked, {})
+    assert answered.messages[0]["custom"] == {"procedure": {"code": "1.001193", "aspect": aspect}}
 
 
 @pytest.mark.asyncio
