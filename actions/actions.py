@@ -211,11 +211,20 @@ class ActionAnswerProcedure(Action):
         # The classifier unsure (its best guess is then only a guess) or naming no aspect:
         # the citizen's words say which aspect, when they do.
         unsure = (latest.get("intent") or {}).get("name") in {"nlu_fallback", "out_of_scope"}
+        said_last = aspect_in(text) if not text.startswith("/") else None
+        if aspect == "documents" and said_last not in {None, "documents", "steps", "conditions"}:
+            # The documents intent hears "giấy" in a procedure's name ("xin giấy xác nhận số
+            # cmnd cũ ở đâu", "công chứng giấy khai sinh mất bao nhiêu tiền"): where, how much
+            # or how long said last is what is asked.
+            aspect = said_last
         if unsure or intent not in INTENT_ASPECTS or intent == "ask_procedure":
             # The intent names no aspect (weighed from an unsure or out-of-scope message, or
             # a place given alone): the words may ("mất mấy ngày", "nộp ở đâu").
-            said = aspect_in(text) if not text.startswith("/") else None
-            aspect = said or ("place" if intent == "inform_place" else aspect)
+            said = said_last
+            # A place given alone asks where; a guess of inform_place behind an unsure
+            # classifier does not ("cap lai bang lai xe").
+            placed = intent == "inform_place" and not unsure
+            aspect = said or ("place" if placed else aspect)
         code = _entity(latest, "procedure_code")
         mention = _entity(latest, "procedure")
         if mention and fold_words(mention).strip() in _GENERIC_MENTIONS:

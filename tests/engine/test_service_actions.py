@@ -91,6 +91,22 @@ SEARCHES = {
         "alternatives": [PAUSE, OTHER_PAUSE],
     },
     # a paper the classifier took for a procedure's name (blind tuning B-c024)
+    "xin giấy khai sinh này ở đâu ạ": {
+        "matched": True, "terms": ["giay", "khai", "sinh"],
+        "hits": [BIRTH], "alternatives": [BIRTH],
+    },
+    "công chứng giấy khai sinh mất bao nhiêu tiền 1 trang": {
+        "matched": True, "terms": ["giay", "khai", "sinh"],
+        "hits": [BIRTH], "alternatives": [BIRTH],
+    },
+    "giấy khai sinh cần giấy tờ gì": {
+        "matched": True, "terms": ["giay", "khai", "sinh"],
+        "hits": [BIRTH], "alternatives": [BIRTH],
+    },
+    "cap lai giay khai sinh": {
+        "matched": True, "terms": ["giay", "khai", "sinh"],
+        "hits": [BIRTH], "alternatives": [BIRTH],
+    },
     "đó": {
         "matched": True, "terms": ["do"],
         "hits": [ID_UNDER_14], "alternatives": [ID_UNDER_14],
@@ -438,6 +454,30 @@ async def test_an_aspect_follow_up_keeps_the_procedure_in_context(service) -> No
     )
     assert answered.messages[0]["text"].startswith("📄 1.001193 time")
     assert answered.messages[0]["custom"] == {"procedure": {"code": "1.001193", "aspect": "time"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "ranking", "aspect"),
+    [  # the documents intent hears "giấy" in a name; where or how much said last is asked
+     ("xin giấy khai sinh này ở đâu ạ", "ask_procedure_documents", [], "place"),  # B-m054
+     ("công chứng giấy khai sinh mất bao nhiêu tiền 1 trang", "ask_procedure_documents", [],
+      "fee"),  # C-m143
+     ("giấy khai sinh cần giấy tờ gì", "ask_procedure_documents", [], "documents"),
+     # an unsure message whose second guess is a place is not a place question (B-m114)
+     ("cap lai giay khai sinh", "nlu_fallback", ["inform_place"], "overview")],
+)  # fmt: skip
+@pytest.mark.asyncio
+async def test_the_aspect_said_last_wins_where_the_intent_is_a_weak_guess(
+    service, text, intent, ranking, aspect
+) -> None:
+    asked = tracker(text, intent)
+    asked.latest_message["intent_ranking"] = [
+        {"name": intent, "confidence": 0.5},
+        *({"name": r, "confidence": 0.4} for r in ranking),
+    ]
+    answered = CollectingDispatcher()
+    await ActionAnswerProcedure(ServiceClient(service.url)).run(answered, asked, {})
+    assert answered.messages[0]["custom"]["procedure"]["aspect"] == aspect
 
 
 @pytest.mark.parametrize(
