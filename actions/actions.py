@@ -505,6 +505,25 @@ OUT_OF_SCOPE_RELEVANCE = 0.6
 LONG_MESSAGE_WORDS = 15
 
 
+def names_procedure(text: str, search: dict[str, Any], *, surely: bool) -> bool:
+    """Whether the search's answer to ``text`` names a procedure the citizen asks about.
+
+    ``surely``: the classifier said otherwise (out of scope, a report), so the match must be
+    sure — well matched, or a long message with its story around the question — and the
+    message no question for information or advice.
+    """
+    hits = search.get("hits") or []
+    relevance = float(hits[0].get("relevance", 1.0)) if hits else 0.0
+    named = len(search.get("terms") or []) >= 2  # as ActionAnswerProcedure reads it
+    if not (search.get("matched") and named):
+        return False
+    if not surely:
+        return True
+    return not _info_question(text) and (
+        relevance >= OUT_OF_SCOPE_RELEVANCE or len(text.split()) >= LONG_MESSAGE_WORDS
+    )
+
+
 class ActionWeighUnclear(Action):
     """Before declining or asking back, weigh what the domain knows about the message.
 
@@ -573,23 +592,7 @@ class ActionWeighUnclear(Action):
             # "Khác" is the category of what fits none: no evidence of a civic problem.
             if is_descriptive(text) and top.get("code") not in {None, "other"}:
                 problem = 0 if _info_question(text) else int(top.get("score") or 0)
-            hits = search.get("hits") or []
-            relevance = float(hits[0].get("relevance", 1.0)) if hits else 0.0
-            named = len(search.get("terms") or []) >= 2  # as ActionAnswerProcedure reads it
-            procedure = (
-                bool(search.get("matched"))
-                and named
-                and (
-                    intent != "out_of_scope"
-                    or (
-                        not _info_question(text)
-                        and (
-                            relevance >= OUT_OF_SCOPE_RELEVANCE
-                            or len(text.split()) >= LONG_MESSAGE_WORDS
-                        )
-                    )
-                )
-            )
+            procedure = names_procedure(text, search, surely=intent == "out_of_scope")
             sure = bool(preview.get("confident"))
             # A problem told as a statement is a report, even where the search finds a
             # procedure in its words ("xây nhà trên đất nông nghiệp, làm ban đêm"); told as a

@@ -274,9 +274,9 @@ class ValidateReportForm(FormValidationAction):
         rasa_sdk drops every extracted slot that is not a required slot; the place's
         coordinates, the photos and the duplicate to follow are not asked for by themselves.
         """
-        declined = await self._decline_private_matter(dispatcher, tracker)
-        if declined is not None:
-            return declined
+        weighed = await self._weigh_first_message(dispatcher, tracker, domain)
+        if weighed is not None:
+            return weighed
         asked = await self._answer_question(dispatcher, tracker, domain)
         if asked is not None:
             return asked
@@ -318,17 +318,30 @@ class ValidateReportForm(FormValidationAction):
                 slots.append("report_commune")
         return [*slots, "report_photo_step", "report_urgency", "report_confirmed"]
 
-    async def _decline_private_matter(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    async def _weigh_first_message(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]] | None:
-        """The message that started the form names no civic problem at all: declined.
+        """The message that started the form, weighed before anything is asked.
 
-        The classifier takes private matters told like complaints for reports ("hàng xóm
-        mượn tiền không trả", "nhà bên cạnh nói xấu"). The report classifier then finds no
-        category — not even a guess of its model — which no civic report of the blind tuning
-        set did (0 of 75; 19 of 33 out-of-scope messages). Declined, with a button for the
-        citizen who disagrees; the text is kept for it, so nothing they wrote is lost.
+        - A procedure question the classifier took for a report ("công ty em muốn dựng biển
+          quảng cáo sát quốc lộ, xin chấp thuận vị trí mất mấy ngày") is answered as that
+          procedure when the search names it surely.
+        - A message that names no civic problem at all is declined. The classifier takes
+          private matters told like complaints for reports ("hàng xóm mượn tiền không
+          trả"); the report classifier then finds no category, not even a guess of its
+          model — which no civic report of the blind tuning set did (0 of 75; 19 of 33
+          out-of-scope messages). Declined with a button for the citizen who disagrees;
+          the text is kept for it, so nothing they wrote is lost.
+        In both cases the form stops, and the submit rule that follows a stopped form files
+        nothing: only a confirmed report is filed (ActionSubmitReport).
         """
+        from actions.actions import (
+            ActionAnswerProcedure,
+            is_question,
+            names_procedure,
+            search_procedures,
+        )
+
         text = _text(tracker)
         if (
             tracker.get_slot("requested_slot")
@@ -338,20 +351,20 @@ class ValidateReportForm(FormValidationAction):
             or _location(tracker) is not None
         ):
             return None
+        stop = [SlotSet("requested_slot", None), ActiveLoop(None)]
         try:
+            if is_question(text):
+                search = await search_procedures(self.client, text)
+                if names_procedure(text, search, surely=True):
+                    answer = ActionAnswerProcedure(self.client)
+                    return [*await answer.run(dispatcher, tracker, domain), *stop]
             preview = await self.client.report_preview({"description": text[:2000]})
         except (ServiceUnavailableError, ServiceRefusedError):
             return None  # the form goes on; nothing is declined on a failure
         if preview.get("categories"):
             return None
         dispatcher.utter_message(response="utter_out_of_scope_report")
-        # Stopping the form here files nothing: the submit rule that follows a stopped form
-        # files only a confirmed report (ActionSubmitReport).
-        return [
-            SlotSet("report_declined_text", text),
-            SlotSet("requested_slot", None),
-            ActiveLoop(None),
-        ]
+        return [SlotSet("report_declined_text", text), *stop]
 
     async def _answer_question(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

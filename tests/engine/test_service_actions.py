@@ -46,6 +46,10 @@ LONG_STORY = (
     "Em với đứa bạn mở tiệm trà sữa gần trường Khoa học được 6 tháng, bán ế quá định đóng cửa "
     "tạm vài tháng rồi tính tiếp. Tạm ngừng kinh doanh thì phải báo ở đâu ạ"
 )
+BILLBOARD = (
+    "công ty em muốn dựng biển quảng cáo lớn sát quốc lộ 1A đoạn qua Phú Bài, xin chấp thuận "
+    "vị trí mất mấy ngày"
+)
 SEARCHES = {
     "khai sinh can giay to gi": {
         "matched": True, "terms": ["dang", "ky", "khai", "sinh"],
@@ -106,6 +110,11 @@ SEARCHES = {
     "cap lai giay khai sinh": {
         "matched": True, "terms": ["giay", "khai", "sinh"],
         "hits": [BIRTH], "alternatives": [BIRTH],
+    },
+    BILLBOARD: {
+        "matched": True, "terms": ["dung", "bien", "quang", "cao", "chap", "thuan", "vi", "tri"],
+        "hits": [{**hit("2.001921", "Chấp thuận vị trí biển quảng cáo"), "relevance": 0.47}],
+        "alternatives": [hit("2.001921", "Chấp thuận vị trí biển quảng cáo")],
     },
     "đó": {
         "matched": True, "terms": ["do"],
@@ -654,6 +663,22 @@ async def test_a_photo_answer_at_the_commune_question_is_read_not_answered_as_a_
     slots, messages = await form_slots(service, asked)
     assert slots["report_commune"] == "không rõ" and slots["report_photo_step"] == "skipped"
     assert messages == []
+
+
+@pytest.mark.asyncio
+async def test_a_procedure_question_taken_for_a_report_is_answered_and_the_form_stops(
+    service,
+) -> None:
+    # Blind tuning C-m218: a long question the search names surely, classified report_problem.
+    asked = tracker(BILLBOARD, "report_problem")
+    asked.active_loop = {"name": "report_form"}
+    dispatcher = CollectingDispatcher()
+    events = await ValidateReportForm(ServiceClient(service.url)).run(dispatcher, asked, {})
+    assert dispatcher.messages[0]["custom"] == {"procedure": {"code": "2.001921", "aspect": "time"}}
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events if e["event"] == "active_loop"
+    ]
+    assert not [p for p, _ in service.requests if p.endswith("/preview")]
 
 
 @pytest.mark.parametrize("text", ["hủy", "thôi không gửi nữa", "tui bấm nhầm, hủy giùm"])
