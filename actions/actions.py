@@ -111,22 +111,26 @@ def _title(name: str) -> str:
 
 
 _SENTENCES = re.compile(r"[.!?;\n]+")
+_CLAUSES = re.compile(",")
 
 
 def question_clause(text: str) -> str | None:
     """The part of a long message that asks the question, when there is more around it.
 
     "Em với đứa bạn mở tiệm trà sữa … bán ế quá. Tạm ngừng kinh doanh thì phải báo ở đâu ạ"
-    → "Tạm ngừng kinh doanh thì phải báo ở đâu ạ": the last sentence (else the last clause
-    between commas) in the shape of a question, of three words or more.
+    → "Tạm ngừng kinh doanh thì phải báo ở đâu ạ": the last sentence or clause between
+    commas in the shape of a question, of three words or more ("… Đăng ký hộ kinh doanh thì
+    làm từng bước sao em, chị không rành mạng" → "Đăng ký … thì làm từng bước sao em").
     """
-    for separator in (_SENTENCES, re.compile(",")):
-        parts = [p.strip() for p in separator.split(text) if p.strip()]
-        if len(parts) > 1:
-            for part in reversed(parts):
-                if len(part.split()) >= 3 and is_question(part):
-                    return part
-    return None
+    pieces = [
+        clause.strip()
+        for sentence in _SENTENCES.split(text)
+        for clause in _CLAUSES.split(sentence)
+        if clause.strip()
+    ]
+    if len(pieces) < 2:
+        return None
+    return next((p for p in reversed(pieces) if len(p.split()) >= 3 and is_question(p)), None)
 
 
 async def search_procedures(
@@ -149,10 +153,13 @@ async def search_procedures(
     if not focused.get("matched"):
         return result
     around = {h["code"] for h in result.get("hits") or []}
+    hits = focused.get("hits") or []
+    # The question's own best match, or a sure one of its next, among the story's hits.
     agreed = [
         h
-        for h in focused.get("hits") or []
-        if h["code"] in around and float(h.get("relevance", 0.0)) >= OUT_OF_SCOPE_RELEVANCE
+        for i, h in enumerate(hits)
+        if h["code"] in around
+        and (i == 0 or float(h.get("relevance", 0.0)) >= OUT_OF_SCOPE_RELEVANCE)
     ]
     if not agreed:
         return result
@@ -462,7 +469,8 @@ _QUESTION = re.compile(
     r"|lam rang|bao nhieu|bao lau|khi nao|bao gio|can gi|can chi|can j|gom gi"
     r"|gom chi|nhung gi|giay gi|giay to gi|ho so gi|co phai|co can|co duoc|duoc khong"
     r"|duoc ko|dc khong|dc ko|dc k|hay khong|hay ko|phai khong|phai ko|cach nao|thu tuc)\b"
-    r"|\b(?:khong|ko|k|hong|chua|ha|hi|nhi|vay|v|rang|sao|gi|j)\s*(?:a|ak|ah|ad|nha|nhe|ta)?\s*$"
+    r"|\b(?:khong|ko|k|hong|chua|ha|hi|nhi|vay|v|rang|sao|gi|j)\s*"
+    r"(?:a|ak|ah|ad|nha|nhe|ta|em|anh|chi|ban|o)?\s*$"
 )
 
 
@@ -553,8 +561,10 @@ class ActionWeighUnclear(Action):
         weighed = await self.weigh(dispatcher, tracker, domain)
         if weighed is not None:
             return weighed
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if intent == "out_of_scope":
+        # Out of scope, or unsure with out of scope its best guess ("nhân viên nghỉ ngang
+        # còn nợ tiền lương, giữ lương lại được không"): with nothing the domain knows of
+        # the message, the in-scope guesses as buttons would be guesses against the odds.
+        if tracker.get_intent_of_latest_message() == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
         return await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain)

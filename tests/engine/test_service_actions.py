@@ -522,6 +522,16 @@ async def test_with_no_evidence_out_of_scope_is_declined_and_unsure_is_asked_bac
         unsure, tracker("ờ thì cũng được", "nlu_fallback"), {}
     )
     assert unsure.messages[0]["response"] == "utter_ask_affirmation_none"
+    # unsure, but out of scope its best guess: declined, not asked back (C-m038)
+    guessed = tracker("giữ lại tiền lương của nhân viên nghỉ ngang được không", "nlu_fallback")
+    guessed.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.6},
+        {"name": "out_of_scope", "confidence": 0.53},
+        {"name": "check_report_status", "confidence": 0.13},
+    ]
+    declined_too = CollectingDispatcher()
+    await ActionWeighUnclear(ServiceClient(service.url)).run(declined_too, guessed, {})
+    assert declined_too.messages[0]["response"] == "utter_out_of_scope"
 
 
 @pytest.mark.asyncio
@@ -555,6 +565,13 @@ def test_the_question_of_a_long_message_is_found() -> None:
     assert question_clause(LONG_STORY) == "Tạm ngừng kinh doanh thì phải báo ở đâu ạ"
     assert question_clause("nhà tui ở Thủy Biều cũ, muốn xây lại thì xin phép ở đâu") == (
         "muốn xây lại thì xin phép ở đâu"
+    )
+    assert (
+        question_clause(
+            "Chị bán tạp hóa ở nhà mấy năm nay mà chưa có giấy phép gì hết. Đăng ký hộ kinh doanh "
+            "thì làm từng bước sao em, chị không rành mạng"
+        )
+        == "Đăng ký hộ kinh doanh thì làm từng bước sao em"
     )
     assert question_clause("làm căn cước ở đâu") is None  # nothing around it
     assert question_clause("đèn đường tắt. tối om") is None  # no question
