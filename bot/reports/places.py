@@ -75,7 +75,7 @@ _ADDRESS_NOUNS = set(
     nga ba tu chung cu toa cho cu thi tran quoc lo ql tl tinh lo doc""".split()
 )
 _LANDMARKS = (
-    "cho|cau|truong|ga|ben xe|ben|cong vien|benh vien|nga ba|nga tu|dai noi|cua|lang|chua|"
+    "cho|cau|truong|ga|ben xe|ben(?! canh| kia| nay| ni| te)|cong vien|benh vien|nga ba|nga tu|dai noi|cua|lang|chua|"
     "dinh|song|ho|con|chung cu|khu do thi|khu pho|quoc lo|thon|to dan pho|cong"
 )
 _ANCHOR = re.compile(
@@ -85,6 +85,8 @@ _ANCHOR = re.compile(
     r"|(?<!den )\b(?:duong|pho)\s+(?=[a-z0-9])"  # not the "đường" of "đèn đường"
     r"|\b(?:" + _LANDMARKS + r")\s+(?=\S)"
     r"|\b(?:phuong|xa|thi tran)\s+(?=\S)"
+    # house numbers, then a street's capitalised name ("dãy nhà 40-60 Trần Cao Vân")
+    r"|(?P<house>\b(?:day nha|day|nha|can)\s+\d+[a-z]?(?:\s*[-–]\s*\d+[a-z]?)?(?=\s+\w))"
 )
 # Everyday words that end a place typed without capitals ("kiet 12 nguyen hue tat may hom").
 _NOT_A_NAME = set(
@@ -97,10 +99,10 @@ _NOT_A_NAME = set(
 _MAX_NAME_WORDS = 5
 _MIN_PLACE_CHARS = 6
 # Anchor words whose folded form is also an everyday word: "phượng" (the tree) folds to
-# "phuong", "công an" to "cong", "cho" (to give) to "chợ"'s. Typed with diacritics, the word
+# "phuong", "công an" to "cong", "cho" (to give) to "chợ"'s, "bên" (beside) to "bến"'s. Typed with diacritics, the word
 # must be the place word; typed without, it is taken.
 _ANCHOR_WORDS: dict[str, list[Word]] = {}
-for _word in words("phường xã cổng chợ cầu lăng làng chùa đình sông hồ cồn cửa thôn đường phố"):
+for _word in words("phường xã cổng chợ cầu lăng làng chùa đình sông hồ cồn cửa thôn đường phố bến"):
     _ANCHOR_WORDS.setdefault(_word.folded, []).append(_word)
 
 
@@ -125,6 +127,8 @@ def place_in(text: str | None) -> str | None:
         start, end = anchor.start(), anchor.end()
         if not _spelled_as_place(typed.get(start)):
             continue
+        if anchor.group("house") and not text[end:].lstrip()[:1].isupper():
+            continue  # "nhà 2 tầng": a house, not an address
         street = bool(re.search(r"\d|\b(?:duong|pho|kiet|hem|ngo)\b", anchor.group()))
         names = 0
         for token_start, token_end in _tokens(folded, anchor.end()):

@@ -24,6 +24,15 @@ from bot.reports.places import commune_in, place_in
         ("bi may nguoi ban ve dao ngoai cong Ngo Mon lua mua ve", "cong Ngo Mon"),
         ("cây phượng trước cổng trường bị gió quật", "cổng trường"),
         ("công an phường chưa tới", None),
+        # house numbers before a street's name (blind tuning B-c014); not a house's size
+        (
+            "vỉa hè trước dãy nhà 40-60 Trần Cao Vân bị bán hàng lấn hết",
+            "dãy nhà 40-60 Trần Cao Vân",
+        ),
+        ("rác chất trước nhà 27 Lê Lợi cả tuần", "nhà 27 Lê Lợi"),
+        ("nhà 2 tầng bên cạnh đang đổ bê tông ban đêm", None),
+        ("nha ben canh noi xau nha minh", None),  # beside, not a quay (bến)
+        ("rác ở bến xe Phía Nam ứ đọng", "bến xe Phía Nam"),
     ],
 )
 def test_the_place_in_a_description_is_kept_as_typed(text, place):
