@@ -75,7 +75,8 @@ _ADDRESS_NOUNS = set(
     nga ba tu chung cu toa cho cu thi tran quoc lo ql tl tinh lo doc""".split()
 )
 _LANDMARKS = (
-    "cho|cau|truong|ga|ben xe|ben(?! canh| kia| nay| ni| te)|cong vien|benh vien|nga ba|nga tu|dai noi|cua|lang|chua|"
+    "cho|cau|truong|ga|ben xe|ben(?! canh| kia| nay| ni| te)|cong vien|benh vien|nga ba|"
+    "nga tu|dai noi|cua|lang|chua|"
     "dinh|song|ho|con|chung cu|khu do thi|khu pho|quoc lo|thon|to dan pho|cong"
 )
 _ANCHOR = re.compile(
@@ -99,8 +100,8 @@ _NOT_A_NAME = set(
 _MAX_NAME_WORDS = 5
 _MIN_PLACE_CHARS = 6
 # Anchor words whose folded form is also an everyday word: "phượng" (the tree) folds to
-# "phuong", "công an" to "cong", "cho" (to give) to "chợ"'s, "bên" (beside) to "bến"'s. Typed with diacritics, the word
-# must be the place word; typed without, it is taken.
+# "phuong", "công an" to "cong", "cho" (to give) to "chợ"'s, "bên" (beside) to "bến"'s.
+# Typed with diacritics, the word must be the place word; typed without, it is taken.
 _ANCHOR_WORDS: dict[str, list[Word]] = {}
 for _word in words("phường xã cổng chợ cầu lăng làng chùa đình sông hồ cồn cửa thôn đường phố bến"):
     _ANCHOR_WORDS.setdefault(_word.folded, []).append(_word)
