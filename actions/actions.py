@@ -608,7 +608,10 @@ class ActionWeighUnclear(Action):
             # procedure in its words ("xây nhà trên đất nông nghiệp, làm ban đêm"); told as a
             # question, the procedure the search found is what is asked.
             wants = bool(_WANTS_PROCEDURE.search(fold_words(text)))
-            if problem >= REPORT_ASKS_AT and not is_question(text) and not wants:
+            # Against the classifier's "out of scope", one keyword word only asks (below):
+            # a private complaint can share a word with a civic problem.
+            told = REPORT_STARTS_AT if intent == "out_of_scope" else REPORT_ASKS_AT
+            if problem >= told and not is_question(text) and not wants:
                 return [FollowupAction("report_form")]
             if problem >= REPORT_STARTS_AT and sure and not procedure:
                 return [FollowupAction("report_form")]
