@@ -581,7 +581,7 @@ class ActionWeighUnclear(Action):
         ``beyond_place``: the message was taken for a place; only what it says besides the
         place is weighed (a place alone is not a problem, nor a question).
         """
-        from actions.reports import is_descriptive
+        from actions.reports import is_descriptive, offer_report
 
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name")
@@ -626,13 +626,5 @@ class ActionWeighUnclear(Action):
                 and is_descriptive(text)
                 and not _info_question(text)
             ):
-                name = top["name"]
-                dispatcher.utter_message(
-                    text=f"Bạn muốn gửi phản ánh về «{name}» không?",
-                    buttons=[
-                        {"title": "Gửi phản ánh", "payload": "/report_problem"},
-                        {"title": "Không phải", "payload": "/deny"},
-                    ],
-                )
-                return []
+                return offer_report(dispatcher, top["name"], text)
         return None

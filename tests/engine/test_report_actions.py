@@ -32,7 +32,7 @@ from actions.reports import (
 from actions.service_client import ServiceClient, ServiceRefusedError
 
 PREVIEW = {
-    "categories": [{"code": "street_lighting", "name": "Chiếu sáng công cộng"}],
+    "categories": [{"code": "street_lighting", "name": "Chiếu sáng công cộng", "score": 2}],
     "confident": True,
     "urgency": "normal",
     "commune": "Thuận Hóa",
@@ -494,7 +494,7 @@ async def test_a_private_matter_classified_as_a_report_is_declined_with_a_way_ba
     ]
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["requested_slot"] is None
-    assert slots["report_declined_text"] == text  # kept for the button
+    assert slots["report_offered_text"] == text  # kept for the button
     [said] = dispatcher.messages
     assert said["response"] == "utter_out_of_scope_report"
 
@@ -503,11 +503,11 @@ async def test_a_private_matter_classified_as_a_report_is_declined_with_a_way_ba
 async def test_pressing_report_after_a_decline_keeps_what_the_citizen_wrote(api) -> None:
     form = ValidateReportForm(ServiceClient(api.url))
     text = "cái ghế đá công viên gãy rồi"
-    pressed = tracker("/report_problem", "report_problem", slots={"report_declined_text": text})
+    pressed = tracker("/report_problem", "report_problem", slots={"report_offered_text": text})
     events = await form.run(CollectingDispatcher(), pressed, {"forms": {}})
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["report_description"] == text
-    assert slots["report_declined_text"] is None
+    assert slots["report_offered_text"] is None
     assert not [e for e in events if e["event"] == "active_loop"]
 
 
@@ -545,3 +545,20 @@ def test_the_summary_does_not_repeat_a_commune_the_address_names_in_another_spel
         "x", "affirm", slots={"report_address": "kiệt 3 Lê Lợi", "report_commune": "Vỹ Dạ"}
     )
     assert _place_label(other) == "kiệt 3 Lê Lợi (Vỹ Dạ)"
+
+
+@pytest.mark.asyncio
+async def test_a_message_with_only_the_models_guess_of_a_category_is_asked_about(api) -> None:
+    # Classified report_problem, but not one word of a civic problem: asked, not started —
+    # and the text is kept for "Gửi phản ánh" (then the form takes it as the description).
+    api.preview = {**PREVIEW, "categories": [{**PREVIEW["categories"][0], "score": 0}]}
+    form = ValidateReportForm(ServiceClient(api.url))
+    text = "nhà bên cạnh đi nói xấu nhà mình với cả xóm"
+    dispatcher = CollectingDispatcher()
+    events = await form.run(dispatcher, tracker(text, "report_problem"), {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"report_offered_text": text, "requested_slot": None}
+    assert [e["name"] for e in events if e["event"] == "active_loop"] == [None]
+    [asked] = dispatcher.messages
+    assert asked["text"] == "Bạn muốn gửi phản ánh về «Chiếu sáng công cộng» không?"
+    assert [b["payload"] for b in asked["buttons"]] == ["/report_problem", "/deny"]
