@@ -31,6 +31,7 @@ RESPONSES_UTTERED_BY_ACTIONS = {
     "utter_ask_application_code": "application_status_form (asks for its slot)",
     "utter_place_received": "action_acknowledge_place",
     "utter_out_of_scope": "action_weigh_unclear (when nothing the domain knows speaks against it)",
+    "utter_out_of_scope_report": "validate_report_form (a first message naming no civic problem)",
     "utter_ask_report_description": "report_form (asks for its slot)",
     "utter_ask_report_address": "report_form (asks for its slot)",
     "utter_ask_report_commune": "report_form (asks for its slot)",
