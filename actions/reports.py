@@ -106,11 +106,11 @@ _URGENT = re.compile(
 _SEND = re.compile(
     r"\b(?:gui|xac nhan|dung roi|dung r|dung vay|chinh xac|ok|oke|okay|dong y|chot)\b"
 )
-_DONT = re.compile(r"\b(?:khong|ko|dung gui|huy|sai|chua dung|chua)\b")
+_DONT = re.compile(r"\b(?:khong|ko|dung gui|khoi gui|huy|sai|chua dung|chua)\b")
 # Stopping the report in so many words ("hủy", "không gửi nữa", "thôi khỏi báo"): the one
 # thing that overrules an answer the step's own reader recognises (folded).
 _STOP = re.compile(
-    r"\b(?:huy|huy bo|dung lai|ngung|thoat|bam nham)\b"
+    r"\b(?:huy|huy bo|dung lai|ngung|thoat|bam nham|cancel|de khi khac|de bua khac|thoi nghi)\b"
     r"|\b(?:khong|ko|k|khoi|thoi)\s+(?:gui|bao|phan anh)\s*(?:nua|lai)?\b"
     r"|\b(?:khoi|thoi)\s+(?:gui|bao|phan anh|dien)\b"
 )

@@ -27,6 +27,7 @@ from actions.reports import (
     rating_in,
     says_no_photo,
     says_send,
+    says_stop,
     urgency_in,
 )
 from actions.service_client import ServiceClient, ServiceRefusedError
@@ -396,7 +397,10 @@ def test_the_danger_answer_is_read_in_the_citizens_words(text, expected) -> None
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("ok gui", True), ("gửi đi", True), ("xác nhận gửi", True), ("đúng rồi, gửi đi", True),
-     ("gui le di", True), ("đúng r", True), ("đừng gửi", False), ("không, sai địa chỉ", False)],
+     ("gui le di", True), ("đúng r", True), ("đừng gửi", False), ("không, sai địa chỉ", False),
+     # "no need to send" is not sending
+     ("thôi khỏi gửi, đèn sáng lại rồi", False), ("thoi khoi gui", False),
+     ("khỏi sửa, gửi đi", True)],
 )  # fmt: skip
 def test_sending_is_read_in_the_citizens_words(text, expected) -> None:
     assert says_send(text) is expected
@@ -558,3 +562,14 @@ async def test_a_message_with_only_the_models_guess_of_a_category_starts_the_rep
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["report_description"] == text
     assert not [e for e in events if e["event"] == "active_loop"]
+
+
+@pytest.mark.parametrize(
+    ("text", "stops"),
+    [("thôi không gửi nữa", True), ("hủy giùm", True), ("thôi khỏi gửi, đèn sáng lại rồi", True),
+     ("cancel", True), ("thôi để khi khác", True), ("thôi nghỉ, không báo nữa", True),
+     # answers to a step are not stopping
+     ("bỏ qua đi", False), ("không có hình", False), ("không nguy hiểm", False)],
+)  # fmt: skip
+def test_stopping_is_read_in_the_citizens_words(text, stops) -> None:
+    assert says_stop(text) is stops
