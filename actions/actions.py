@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.labels import ASPECT_LABELS, INTENT_LABELS
 from actions.service_client import ServiceClient, ServiceRefusedError, ServiceUnavailableError
-from vitext.words import pattern, reading
+from vitext import fold_words
 
 # Intents never offered as a guess: they are answers, not requests.
 _NOT_OFFERED = {"nlu_fallback", "affirm", "deny", "out_of_scope", "chitchat"}
@@ -37,53 +37,40 @@ MAX_BUTTON_TITLE = 60
 # On the blind tuning set, the first of 12 offered choices was right 10 times; both misses
 # were within 0.05 of the best, one within 0.01 (docs/benchmarks/conversations.md).
 CHOOSE_MARGIN = 0.01
-# What a question asks about, in the citizen's words (read by vitext.words: folded, teencode
-# expanded), for messages whose intent names no aspect (a follow-up the classifier was
-# unsure of, a place given alone). The question is where the message ends ("tòa xử rồi mà
-# nó không trả tiền, giờ làm đơn ở đâu"): the aspect said last wins.
+# What a question asks about, in the citizen's words (folded), for messages whose intent
+# names no aspect (a follow-up the classifier was unsure of, a place given alone). The
+# question is where the message ends ("tòa xử rồi mà nó không trả tiền, giờ làm đơn ở đâu"):
+# the aspect said last wins.
 _ASPECT_WORDS = (
     (
         "fee",
-        pattern(
-            r"\b(?:le phi|phi|bao nhieu tien|het bao nhieu|ton bao nhieu|mat bao nhieu|tien"
-            r"|bao nhieu mot|bao nhieu 1|gia bao nhieu)\b"
-        ),
+        r"\b(?:le phi|phi|bao nhieu tien|het bao nhieu|ton bao nhieu|mat bao nhieu|tien"
+        r"|bao nhieu mot|bao nhieu 1|gia bao nhieu)\b",
     ),
     (
         "time",
-        pattern(
-            r"\b(?:bao lau|may ngay|bao nhieu ngay|may thang|bao gio|khi nao|thoi gian"
-            r"|lau khong|mat may)\b"
-        ),
+        r"\b(?:bao lau|may ngay|bao nhieu ngay|may thang|bao gio|khi nao|thoi gian|lau khong"
+        r"|lau ko|mat may)\b",
     ),
     (
         "online",
-        pattern(
-            r"\b(?:online|onl|onlien|onile|truc tuyen|qua mang|tren mang|dich vu cong|vneid"
-            r"|tai nha)\b"
-        ),
+        r"\b(?:online|onl|onlien|onile|truc tuyen|qua mang|tren mang|dich vu cong|vneid|tai nha)\b",
     ),
     (
         "documents",
-        pattern(
-            r"\b(?:giay to|ho so|can gi|can chi|can nhung gi|nhung gi|nhung chi|gom gi"
-            r"|gom chi|mang theo|chuan bi|can mang|giay gi)\b"
-        ),
+        r"\b(?:giay to|ho so|can gi|can chi|can j|can nhung gi|nhung gi|nhung chi|gom gi"
+        r"|gom chi|mang theo|chuan bi|can mang|giay gi)\b",
     ),
     (
         "place",
-        pattern(
-            r"\b(?:o dau|o mo|cho nao|cho mo|noi nao|nop o|lam o|den dau|toi dau|len dau"
-            r"|di dau|nop cho ai|phuong|xa)\b"
-        ),
+        r"\b(?:o dau|o mo|cho nao|cho mo|noi nao|nop o|lam o|den dau|toi dau|len dau|di dau"
+        r"|nop cho ai|phuong|xa)\b",
     ),
-    ("conditions", pattern(r"\b(?:dieu kien|co duoc|ai duoc|co phai|bat buoc|cung phai)\b")),
+    ("conditions", r"\b(?:dieu kien|co duoc|ai duoc|co phai|bat buoc|cung phai)\b"),
     (
         "steps",
-        pattern(
-            r"\b(?:cac buoc|lam sao|lam the nao|nhu the nao|the nao|ra sao|ra rang|lam rang"
-            r"|nhu nao|cach)\b"
-        ),
+        r"\b(?:cac buoc|lam sao|lam the nao|nhu the nao|the nao|ra sao|ra rang|lam rang|ntn"
+        r"|nhu nao|cach)\b",
     ),
 )
 
@@ -91,10 +78,10 @@ _ASPECT_WORDS = (
 def aspect_in(text: str) -> str | None:
     """The aspect a question asks about, from its words ("mất mấy ngày" → time), if any:
     of several, the one said last."""
-    said_as = reading(text)
+    words = fold_words(text)
     said: list[tuple[int, str]] = []
-    for aspect, words_of in _ASPECT_WORDS:
-        ends = [m.end() for m in words_of.finditer(said_as)]
+    for aspect, pattern in _ASPECT_WORDS:
+        ends = [m.end() for m in re.finditer(pattern, words)]
         if ends:
             said.append((max(ends), aspect))
     return max(said)[1] if said else None
@@ -180,15 +167,12 @@ async def search_procedures(
     return {**focused, "hits": agreed, "alternatives": agreed[:MAX_CHOICES]}
 
 
-# Words the classifier sometimes picks out as a procedure's name that name none (as read).
+# Words the classifier sometimes picks out as a procedure's name that name none (folded).
 _GENERIC_MENTIONS = {
-    reading(m)
-    for m in (
-        "giay", "giay to", "ho so", "thu tuc", "don", "to khai", "ban sao", "giay phep", "so",
-        "the", "giay chung nhan", "chung nhan", "dang ky", "xac nhan",
-        # "lệ phí cái đó bao nhiêu": the one being discussed
-        "do", "cai do", "no", "cai nay", "nay", "thu tuc do", "thu tuc nay", "cai ni", "ni",
-    )
+    "giay", "giay to", "ho so", "thu tuc", "don", "to khai", "ban sao", "giay phep", "so",
+    "the", "giay chung nhan", "chung nhan", "dang ky", "dk", "xac nhan",
+    # "lệ phí cái đó bao nhiêu": the one being discussed
+    "do", "cai do", "no", "cai nay", "nay", "thu tuc do", "thu tuc nay", "cai ni", "ni",
 }  # fmt: skip
 
 
@@ -250,7 +234,7 @@ class ActionAnswerProcedure(Action):
             aspect = said or ("place" if placed else aspect)
         code = _entity(latest, "procedure_code")
         mention = _entity(latest, "procedure")
-        if mention and reading(mention) in _GENERIC_MENTIONS:
+        if mention and fold_words(mention).strip() in _GENERIC_MENTIONS:
             mention = None  # "cần mang giấy gì": a paper, not a procedure's name
         context = tracker.get_slot("procedure_code")
         query = mention if text.startswith("/") else text
@@ -462,37 +446,37 @@ class ActionDefaultAskAffirmation(Action):
 # procedure could be about ("chùa Thiên Mụ mở cửa mấy giờ", "vé vào Đại Nội bao nhiêu tiền",
 # "quán nào bán cơm hến ngon", "chia đất cho các con vậy có công bằng không", "có kiện được
 # không", "xin visa đi Hàn du lịch"): neither a civic problem nor a procedure of the
-# catalogue, whatever its words (as read).
-_INFO_QUESTION = pattern(
+# catalogue, whatever its words (folded).
+_INFO_QUESTION = re.compile(
     r"\b(?:may gio|gio mo cua|mo cua|bao nhieu tien|gia ve|ve vao|quan nao|o dau ngon|ngon nhat"
     r"|cach nau|co nen|nen mo|con loi|lai suat|thoi tiet|co mua|di dau choi|cho nao ngon"
-    r"|cong bang|kien duoc|di kien|loi khuyen|visa di)\b"
+    r"|cong bang|kien (?:duoc|dc)|di kien|loi khuyen|visa di)\b"
 )
 
 
 def _info_question(text: str) -> bool:
-    return bool(_INFO_QUESTION.search(reading(text)))
+    return bool(_INFO_QUESTION.search(fold_words(text)))
 
 
-# The shape of a question (as read; teencode expanded: "dc k" is "duoc khong"): an
-# interrogative phrase anywhere, or a question particle at the end ("?" is checked apart).
-# "đèn đường tắt mấy hôm rồi" is a statement; "đăng ký tạm trú nộp ở đâu", "làm lại có phải
-# thi lại không" are questions.
-_QUESTION = pattern(
-    r"\bo dau\b(?! (?:kiet|hem|ngo|ngach|duong|cau|cho|xom|thon|to|khu|day)\b)"
+# The shape of a question (folded): a question mark, an interrogative phrase anywhere, or a
+# question particle at the end. "đèn đường tắt mấy hôm rồi" is a statement; "đăng ký tạm trú
+# nộp ở đâu", "làm lại có phải thi lại không" are questions.
+_QUESTION = re.compile(
+    r"\?"
+    r"|\bo dau\b(?! (?:kiet|hem|ngo|ngach|duong|cau|cho|xom|thon|to|khu|day)\b)"
     r"|\bmay ngay\b(?! (?:roi|nay|qua|lien|nua)\b)"
-    r"|\b(?:o mo|cho nao|cho mo|noi nao|the nao|nhu nao|ra sao|ra rang|lam sao"
-    r"|lam rang|bao nhieu|bao lau|khi nao|bao gio|can gi|can chi|gom gi"
+    r"|\b(?:o mo|ntn|cho nao|cho mo|noi nao|the nao|nhu nao|ra sao|ra rang|lam sao"
+    r"|lam rang|bao nhieu|bao lau|khi nao|bao gio|can gi|can chi|can j|gom gi"
     r"|gom chi|nhung gi|giay gi|giay to gi|ho so gi|co phai|co can|co duoc|duoc khong"
-    r"|hay khong|phai khong|cach nao|thu tuc)\b"
-    r"|\b(?:khong|hong|chua|ha|hi|nhi|vay|rang|sao|gi)\s*"
-    r"(?:a|ak|ah|admin|nha|nhe|ta|em|anh|chi|ban|o)?\s*$"
+    r"|duoc ko|dc khong|dc ko|dc k|hay khong|hay ko|phai khong|phai ko|cach nao|thu tuc)\b"
+    r"|\b(?:khong|ko|k|hong|chua|ha|hi|nhi|vay|v|rang|sao|gi|j)\s*"
+    r"(?:a|ak|ah|ad|nha|nhe|ta|em|anh|chi|ban|o)?\s*$"
 )
 
 
-# "I want to do it" (as read): a wish to go through a procedure ("tui muốn xin phép xây nhà
-# 2 tầng", "định đk hộ kinh doanh"), never a report, even in a procedure's words.
-_WANTS_PROCEDURE = pattern(
+# "I want to do it" (folded): a wish to go through a procedure ("tui muốn xin phép xây nhà
+# 2 tầng", "định đăng ký hộ kinh doanh"), never a report, even in a procedure's words.
+_WANTS_PROCEDURE = re.compile(
     r"\b(?:muon|tinh|dinh|can|phai|sap)\s+(?:di\s+)?(?:xin|lam|dang ky|cap|doi|nop|khai"
     r"|chuyen|tach|mo|thanh lap|hop thuc)\b"
 )
@@ -513,7 +497,7 @@ def is_question(text: str) -> bool:
     return bool(
         "?" in text
         or _WHERE.search(lowered)
-        or _QUESTION.search(reading(lowered.replace("đầu", "head")))
+        or _QUESTION.search(fold_words(lowered.replace("đầu", "head")))
     )
 
 
@@ -623,7 +607,7 @@ class ActionWeighUnclear(Action):
             # A problem told as a statement is a report, even where the search finds a
             # procedure in its words ("xây nhà trên đất nông nghiệp, làm ban đêm"); told as a
             # question, the procedure the search found is what is asked.
-            wants = bool(_WANTS_PROCEDURE.search(reading(text)))
+            wants = bool(_WANTS_PROCEDURE.search(fold_words(text)))
             # Against the classifier's "out of scope", one keyword word only asks (below):
             # a private complaint can share a word with a civic problem.
             told = REPORT_STARTS_AT if intent == "out_of_scope" else REPORT_ASKS_AT

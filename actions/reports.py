@@ -23,8 +23,8 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.service_client import ServiceClient, ServiceRefusedError, ServiceUnavailableError
-from vitext import fold
-from vitext.words import folded, pattern, reading, words
+from vitext import fold, fold_words
+from vitext.words import folded
 
 FORM = "report_form"
 REPORT_SLOTS = (
@@ -62,46 +62,56 @@ DIGRESSIONS = {
     "human_handoff",
 }
 DIGRESSION_CONFIDENCE = 0.8
-# Words of "I want to report" that say nothing about the problem itself (folded, as typed).
-_FILLER = {
-    w.folded
-    for w in words(
-        """toi tui minh mk em anh chi ban muon can gui phan anh pa bao cao su co mot 1 vu viec
-        cho hoi ad admin oi voi nhe nha a ah lam sao the nao o day dc duoc khong ko k hien
-        truong gi ve tren nay giup xin vui long chut cai ni nay kia ạ"""
-    )
-}
+# Words of "I want to report" that say nothing about the problem itself (folded).
+_FILLER = set(
+    """toi tui minh mk em anh chi ban muon can gui phan anh pa bao cao su co mot 1 vu viec
+    cho hoi ad admin oi voi nhe nha a ah lam sao the nao o day dc duoc khong ko k hien truong
+    gi ve tren nay giup xin vui long chut cai ni nay kia ạ""".split()
+)
 MIN_DESCRIPTION_WORDS = 3
-# Typed at the photo question, these mean "no photo" (as read: "ko có" is "khong co").
+# Typed at the photo question, these mean "no photo" (folded).
 SKIP_PHOTO = {
-    reading(answer)
-    for answer in (
-        "khoi", "thoi khoi", "bo qua", "bo qua di", "khong co", "khong co anh", "khong can",
-        "skip", "thoi", "khong",
-    )
-}  # fmt: skip
+    "khoi",
+    "thoi khoi",
+    "bo qua",
+    "bo qua di",
+    "khong co",
+    "ko co",
+    "k co",
+    "khong co anh",
+    "ko co anh",
+    "khong can",
+    "ko can",
+    "k can",
+    "skip",
+    "thoi",
+    "khong",
+    "ko",
+}
 # Read in any answer at the photo question: "ko có hình", "chụp k dc", "hình chi mà hình".
-_NO_PHOTO = pattern(
-    r"\b(?:khong|kh|hong|chua|chang|het|khoi|bo qua|skip)\b.*\b(?:anh|hinh|chup|hinh anh)\b"
-    r"|\b(?:anh|hinh|chup)\b.*\b(?:khong|kh|hong|chua|duoc|khoi|chi)\b"
+_NO_PHOTO = re.compile(
+    r"\b(?:khong|ko|k|kh|hong|chua|chang|het|khoi|bo qua|skip)\b.*\b(?:anh|hinh|chup|hinh anh)\b"
+    r"|\b(?:anh|hinh|chup)\b.*\b(?:khong|ko|k|kh|hong|chua|duoc|dc|khoi|chi)\b"
 )
-# Whether people are in danger, as citizens answer it (as read).
-_NOT_URGENT = pattern(
-    r"\b(?:khong|kh|chua|chang|hong)\s*(?:co\s*)?(?:nguy hiem|sao|gi|chi|ai)\b"
-    r"|\bbinh thuong\b|^\s*(?:khong|kh|hong|chua)\b"
+# Whether people are in danger, as citizens answer it (folded).
+_NOT_URGENT = re.compile(
+    r"\b(?:khong|ko|k|kh|chua|chang|hong)\s*(?:co\s*)?(?:nguy hiem|sao|gi|chi|ai)\b"
+    r"|\bbinh thuong\b|^\s*(?:khong|ko|k|kh|hong|chua)\b"
 )
-_URGENT = pattern(
+_URGENT = re.compile(
     r"\bnguy hiem\b|\bkhan cap\b|\bbi thuong\b|\bcap cuu\b|\bte\b|\bnga\b|\bdam\b"
     r"|\bchet\b|\bchay\b|\bgiat\b|\bdien giat\b|^\s*(?:co|co a|co chu|co nha|co roi)\b"
 )
 # "Send it" at the summary: "ok gửi", "xác nhận", "đúng rồi, gửi đi", "gui le di".
-_SEND = pattern(r"\b(?:gui|xac nhan|dung roi|dung vay|chinh xac|ok|oke|okay|dong y|chot)\b")
-_DONT = pattern(r"\b(?:khong|dung gui|khoi gui|huy|sai|chua dung|chua)\b")
+_SEND = re.compile(
+    r"\b(?:gui|xac nhan|dung roi|dung r|dung vay|chinh xac|ok|oke|okay|dong y|chot)\b"
+)
+_DONT = re.compile(r"\b(?:khong|ko|dung gui|khoi gui|huy|sai|chua dung|chua)\b")
 # Stopping the report in so many words ("hủy", "không gửi nữa", "thôi khỏi báo"): the one
-# thing that overrules an answer the step's own reader recognises (as read).
-_STOP = pattern(
+# thing that overrules an answer the step's own reader recognises (folded).
+_STOP = re.compile(
     r"\b(?:huy|huy bo|dung lai|ngung|thoat|bam nham|cancel|de khi khac|de bua khac|thoi nghi)\b"
-    r"|\b(?:khong|khoi|thoi)\s+(?:gui|bao|phan anh)\s*(?:nua|lai)?\b"
+    r"|\b(?:khong|ko|k|khoi|thoi)\s+(?:gui|bao|phan anh)\s*(?:nua|lai)?\b"
     r"|\b(?:khoi|thoi)\s+(?:gui|bao|phan anh|dien)\b"
 )
 SENDER = re.compile(r"^[a-z0-9_]{1,20}:[A-Za-z0-9_.:@-]{1,180}$")
@@ -173,34 +183,34 @@ def _attachments(tracker: Tracker) -> list[dict[str, Any]]:
 
 def is_descriptive(text: str) -> bool:
     """True when a message says what the problem is, not only "I want to report"."""
-    said = [w.folded for w in words(text)]
-    return len([w for w in said if w not in _FILLER]) >= MIN_DESCRIPTION_WORDS
+    words = re.findall(r"[a-z0-9]+", fold(text))
+    return len([w for w in words if w not in _FILLER]) >= MIN_DESCRIPTION_WORDS
 
 
 def _words(text: str) -> str:
-    return reading(text)
+    return fold_words(text)
 
 
 def says_no_photo(text: str) -> bool:
     """True for the many ways of saying there is no photo ("ko có hình", "chụp k dc")."""
-    said = _words(text)
-    return said in SKIP_PHOTO or bool(_NO_PHOTO.search(said))
+    words = _words(text)
+    return words in SKIP_PHOTO or bool(_NO_PHOTO.search(words))
 
 
 def urgency_in(text: str) -> str | None:
     """ "urgent", "normal", or None: the answer to "is anyone in danger?" in the citizen's words."""
-    said = _words(text)
-    if _NOT_URGENT.search(said):
+    words = _words(text)
+    if _NOT_URGENT.search(words):
         return "normal"
-    if _URGENT.search(said):
+    if _URGENT.search(words):
         return "urgent"
     return None
 
 
 def says_send(text: str) -> bool:
     """True for "ok gửi", "xác nhận", "đúng rồi gửi đi" at the summary (not "đừng gửi")."""
-    said = _words(text)
-    return bool(_SEND.search(said)) and not _DONT.search(said)
+    words = _words(text)
+    return bool(_SEND.search(words)) and not _DONT.search(words)
 
 
 def says_stop(text: str) -> bool:
@@ -226,11 +236,11 @@ def reads_as_answer(slot: str, text: str) -> bool:
 
 def rating_in(text: str) -> int | None:
     """A 1–5 score written as a digit ("5 sao", "cho 4*") or a word ("năm sao")."""
-    plain = fold(text)
-    match = _SCORE.search(plain)
+    folded = fold(text)
+    match = _SCORE.search(folded)
     if match:
         return int(match.group(1))
-    word = _SCORE_WORD.search(plain)
+    word = _SCORE_WORD.search(folded)
     return _SCORE_WORDS[word.group(1)] if word else None
 
 
@@ -503,7 +513,7 @@ class ValidateReportForm(FormValidationAction):
             return {"report_category": None}
         if preview["categories"]:
             return {"report_category": preview["categories"][0]["code"]}
-        if folded(text) in {"khac", "cai khac", "loai khac", "linh vuc khac"}:
+        if fold(text).strip() in {"khac", "cai khac", "loai khac", "linh vuc khac"}:
             return {"report_category": "other"}
         if tracker.get_slot("report_category_missed"):
             # Asked once, missed once: never a loop. The operations centre sorts it out, and

@@ -158,30 +158,6 @@ def folded(text: str) -> str:
     return " ".join(w.folded for w in words(text))
 
 
-def reading(text: str) -> str:
-    """What a message says, for phrase patterns: its folded words, abbreviations expanded,
-    joined by single spaces ("Ko có hình đc ko?" → "khong co hinh duoc khong")."""
-    return " ".join(w.folded for w in words(text, expand=True))
-
-
-_PATTERN_PARTS = re.compile(r"\\.|[a-z]+")
-
-
-def pattern(source: str) -> re.Pattern[str]:
-    """A regular expression over `reading` texts, written in plain accent-free words.
-
-    Each word of ``source`` is folded as `reading` folds words (i/y: "can chi" becomes "can
-    chy", as "cần chi" reads), so that patterns stay readable; escapes (``\\b``, ``\\s``)
-    are kept. Abbreviations need no alternatives of their own: `reading` expands them.
-    """
-
-    def fold_part(match: re.Match[str]) -> str:
-        part = match.group()
-        return part if part.startswith("\\") else _forms(part)[0]
-
-    return re.compile(_PATTERN_PARTS.sub(fold_part, source))
-
-
 def matching_form(text: str) -> str:
     """``fold(text)`` with i/y canonical in every word: one character per character of an
     NFC ``text``, so that a match in it is at the same offsets in ``text``."""

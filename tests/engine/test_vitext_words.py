@@ -13,8 +13,6 @@ from vitext.words import (
     folded,
     marked,
     matching_form,
-    pattern,
-    reading,
     same_word,
     spelled_alike,
     spelling,
@@ -117,17 +115,3 @@ def test_matching_form_keeps_one_character_per_character() -> None:
     text = "Phường Vĩ Dạ, kí tên"
     assert matching_form(text) == "phuong vy da, ky ten"
     assert len(matching_form(text)) == len(text)
-
-
-def test_a_message_is_read_folded_with_its_teencode_expanded() -> None:
-    assert reading("Ko có hình đc ko?") == "khong co hinh duoc khong"
-    assert reading("cần j vậy ad") == "can gy vay admin"  # i/y alike: "gì" and "j" meet
-    assert reading("hỏng đèn") == "hong den"  # "hỏng" is never teencode for "không"
-
-
-def test_a_pattern_is_written_in_plain_words_and_matches_what_is_read() -> None:
-    asks_documents = pattern(r"\b(?:can gi|can chi|giay to)\b")
-    assert asks_documents.pattern == r"\b(?:can gy|can chy|giay to)\b"
-    for text in ("làm khai sinh cần gì", "lam khai sinh can j", "cần chi rứa", "giấy tờ"):
-        assert asks_documents.search(reading(text)), text
-    assert not asks_documents.search(reading("cần mang theo con"))
