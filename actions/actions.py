@@ -227,11 +227,10 @@ class ActionAnswerProcedure(Action):
         if unsure or intent not in INTENT_ASPECTS or intent == "ask_procedure":
             # The intent names no aspect (weighed from an unsure or out-of-scope message, or
             # a place given alone): the words may ("mất mấy ngày", "nộp ở đâu").
-            said = said_last
             # A place given alone asks where; a guess of inform_place behind an unsure
             # classifier does not ("cap lai bang lai xe").
             placed = intent == "inform_place" and not unsure
-            aspect = said or ("place" if placed else aspect)
+            aspect = said_last or ("place" if placed else aspect)
         code = _entity(latest, "procedure_code")
         mention = _entity(latest, "procedure")
         if mention and fold_words(mention).strip() in _GENERIC_MENTIONS:
@@ -469,8 +468,8 @@ _QUESTION = re.compile(
     r"|lam rang|bao nhieu|bao lau|khi nao|bao gio|can gi|can chi|can j|gom gi"
     r"|gom chi|nhung gi|giay gi|giay to gi|ho so gi|co phai|co can|co duoc|duoc khong"
     r"|duoc ko|dc khong|dc ko|dc k|hay khong|hay ko|phai khong|phai ko|cach nao|thu tuc)\b"
-    r"|\b(?:khong|ko|k|hong|chua|ha|hi|nhi|vay|v|rang|sao|gi|j)\s*"
-    r"(?:a|ak|ah|ad|nha|nhe|ta|em|anh|chi|ban|o)?\s*$"
+    r"|\b(?:khong|ko|k|hong|chua|ha|hi|nhi|vay|v|rang|sao|gi|j)"
+    r"(?:\s+(?:a|ak|ah|ad|nha|nhe|ta|em|anh|chi|ban|o))?\s*$"
 )
 
 

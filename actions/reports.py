@@ -467,9 +467,10 @@ class ValidateReportForm(FormValidationAction):
         if not tracker.get_slot("report_submission_key"):
             slots["report_submission_key"] = uuid.uuid4().hex
         try:
-            preview = await self.client.report_preview(
-                {"description": text, "address": tracker.get_slot("report_address")}
-            )
+            draft = {"description": text}
+            if tracker.get_slot("report_address"):
+                draft["address"] = tracker.get_slot("report_address")
+            preview = await self.client.report_preview(draft)
         except (ServiceUnavailableError, ServiceRefusedError):
             return slots  # the category is then asked; nothing is lost
         if not tracker.get_slot("report_category") and preview["categories"]:

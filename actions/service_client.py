@@ -7,8 +7,12 @@ the same value); they name the citizen by the conversation's sender id.
 from __future__ import annotations
 
 import asyncio
+import copy
+import json as jsonlib
 import os
+import time
 import weakref
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote
 
@@ -53,6 +57,32 @@ def shared_http(base_url: str, timeout: float) -> httpx.AsyncClient:
     return client
 
 
+# The answers of the pure reads (search, report preview) to the last few requests, per loop:
+# one message is weighed by several actions in one turn (the weigh, the form's first look,
+# the description's validation) and each asked the service the same question again.
+_RECENT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, OrderedDict[str, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+RECENT_SIZE = 64
+RECENT_SECONDS = 30.0
+
+
+def _remembered(key: str) -> Any | None:
+    recent = _RECENT.get(asyncio.get_running_loop())
+    kept = recent.get(key) if recent is not None else None
+    if kept is None or time.monotonic() - kept[0] > RECENT_SECONDS:
+        return None
+    return copy.deepcopy(kept[1])  # a caller may change what it was given
+
+
+def _remember(key: str, body: Any) -> None:
+    recent = _RECENT.setdefault(asyncio.get_running_loop(), OrderedDict())
+    recent[key] = (time.monotonic(), copy.deepcopy(body))
+    recent.move_to_end(key)
+    while len(recent) > RECENT_SIZE:
+        recent.popitem(last=False)
+
+
 def _segment(value: str) -> str:
     """A code from the conversation as one path segment: it may come from a button payload a
     citizen forged, so "/" and ".." can never reach another path of the service."""
@@ -83,7 +113,12 @@ class ServiceClient:
         return body
 
     async def search(self, query: str, limit: int = 3) -> dict[str, Any]:
-        body = await self._get("/api/v1/procedures/search", {"q": query[:500], "limit": limit})
+        key = jsonlib.dumps([self.base_url, "search", query[:500], limit])
+        body = _remembered(key)
+        if body is None:
+            body = await self._get("/api/v1/procedures/search", {"q": query[:500], "limit": limit})
+            if body is not None:
+                _remember(key, body)
         return body or {"matched": False, "hits": [], "alternatives": [], "terms": []}
 
     async def answer(
@@ -122,7 +157,12 @@ class ServiceClient:
         return body
 
     async def report_preview(self, draft: dict[str, Any]) -> dict[str, Any]:
-        return await self._internal("POST", "/reports/preview", json=draft)
+        key = jsonlib.dumps([self.base_url, "preview", draft], sort_keys=True, default=str)
+        body = _remembered(key)
+        if body is None:
+            body = await self._internal("POST", "/reports/preview", json=draft)
+            _remember(key, body)
+        return body
 
     async def report_categories(self) -> list[dict[str, str]]:
         body = await self._internal("GET", "/reports/categories")

@@ -566,7 +566,10 @@ async def test_a_place_given_with_a_procedure_in_context_gets_its_place_answer(s
      ("rác đổ trộm thành đống ở đầu kiệt 7 Chi Lăng", False),
      ("rac chat dong o dau kiet 92 Nguyen Chi Thanh 4 ngay roi", False),
      ("biển báo bị xe tông gãy, nằm dưới đất mấy ngày rồi", False),
-     ("khai báo tạm trú cho khách làm ntn ạ", True), ("nộp ở đâu kiệt nào cũng được", True)],
+     ("khai báo tạm trú cho khách làm ntn ạ", True), ("nộp ở đâu kiệt nào cũng được", True),
+     # a particle is a word of its own: "hiểm", "vô", "kem" end no question
+     ("cây to nghiêng ra đường nguy hiểm", False), ("xe rác không đi vô", False),
+     ("quán bán kem", False), ("làm được không em", True), ("cần chi o", True)],
 )  # fmt: skip
 def test_a_question_is_told_from_a_statement(text, question) -> None:
     assert is_question(text) is question
