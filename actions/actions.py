@@ -75,16 +75,32 @@ _ASPECT_WORDS = (
 )
 
 
+# "điều kiện ra sao", "lệ phí thế nào": how a thing is, not how to do it (the steps). Not
+# for documents: "nộp hồ sơ ra răng" asks how to file.
+_HOW_IT_IS = r"(?:\s+(?:ra sao|the nao|nhu the nao|nhu nao|ntn|ra rang|sao))?"
+_ASPECT_PATTERNS = tuple(
+    (
+        aspect,
+        re.compile(
+            pattern.replace(r")\b", r")" + _HOW_IT_IS + r"\b", 1)
+            if aspect in {"fee", "time", "conditions"}
+            else pattern
+        ),
+    )
+    for aspect, pattern in _ASPECT_WORDS
+)
+
+
 def aspect_in(text: str) -> str | None:
     """The aspect a question asks about, from its words ("mất mấy ngày" → time), if any:
-    of several, the one said last."""
+    of several, the one said last (of two ending together, the longer: "điều kiện ra sao"
+    asks for the conditions)."""
     words = fold_words(text)
-    said: list[tuple[int, str]] = []
-    for aspect, pattern in _ASPECT_WORDS:
-        ends = [m.end() for m in re.finditer(pattern, words)]
-        if ends:
-            said.append((max(ends), aspect))
-    return max(said)[1] if said else None
+    said: list[tuple[int, int, str]] = []
+    for aspect, pattern in _ASPECT_PATTERNS:
+        for m in pattern.finditer(words):
+            said.append((m.end(), m.end() - m.start(), aspect))
+    return max(said)[2] if said else None
 
 
 def _entity(latest: dict[str, Any], name: str) -> str | None:
@@ -200,6 +216,18 @@ class ActionAnswerProcedure(Action):
     def name(self) -> str:
         return "action_answer_procedure"
 
+    async def _names_another(self, result: dict[str, Any], context: str) -> bool:
+        """Whether a follow-up's words name another procedure than the one in context."""
+        terms = [str(t) for t in result.get("terms") or []]
+        hits = result.get("hits") or []
+        if len(terms) < 3 or not hits:
+            return False
+        if float(hits[0].get("relevance", 0.0)) < OUT_OF_SCOPE_RELEVANCE:
+            return False
+        name = await self.client.procedure_name(context)
+        known = set(fold_words(name or "").split())
+        return sum(1 for t in terms if t not in known) >= 2
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
@@ -252,10 +280,14 @@ class ActionAnswerProcedure(Action):
                 # procedure's name has two syllables at least.
                 terms = len(result.get("terms") or [])
                 named = bool(mention) or terms >= 2
-                # A follow-up keeps its procedure unless it clearly names another one: with
-                # a procedure in context, two words in common ("trọ … cũ … làm ở đâu") are
-                # not enough; a name the classifier picked out, or three words, are.
-                clearly = bool(mention) or terms >= (3 if context else 2)
+                # A follow-up keeps its procedure unless it clearly names another one: a
+                # name the classifier picked out, or, with a procedure in context, three
+                # words of which two are not in its name ("bao lâu thì có giấy phép" after
+                # a building permit names none), matched well ("làm online được không,
+                # khỏi lên công an" matches nothing well).
+                clearly = bool(mention) or (
+                    await self._names_another(result, context) if context else terms >= 2
+                )
                 switches = result.get("matched") and clearly
                 if switches:
                     choices = result.get("alternatives") or []
@@ -531,6 +563,10 @@ def names_procedure(text: str, search: dict[str, Any], *, surely: bool) -> bool:
     )
 
 
+# What an unsure message with a report's code in it is about (its best guess).
+_ABOUT_A_REPORT = {"check_report_status", "reopen_report", "rate_report"}
+
+
 class ActionWeighUnclear(Action):
     """Before declining or asking back, weigh what the domain knows about the message.
 
@@ -585,11 +621,31 @@ class ActionWeighUnclear(Action):
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name")
         text = str(latest.get("text") or "").strip()
+        guesses = [
+            r.get("name")
+            for r in latest.get("intent_ranking") or []
+            if r.get("name") not in {"nlu_fallback", None}
+        ]
+        if _entity(latest, "report_code") and guesses[:1] and guesses[0] in _ABOUT_A_REPORT:
+            # "đã được cho mã PA-2026-000274 … rốt cuộc khi nào mới xong?": its status, which
+            # reads nothing and changes nothing (reopening is offered from there).
+            return [FollowupAction("action_check_report_status")]
         if text and not text.startswith("/"):
             try:
                 preview = await self.client.report_preview({"description": text[:2000]})
                 focus = not tracker.get_slot("procedure_code")
                 search = await search_procedures(self.client, text, focus=focus)
+                mention = _entity(latest, "procedure")
+                if (
+                    not search.get("matched")
+                    and mention
+                    and fold_words(mention).strip() not in _GENERIC_MENTIONS
+                    and is_question(text)
+                ):
+                    # A long story drowns the name the classifier picked out ("… đi đăng ký
+                    # khai sinh thay cho cháu không, cần điều kiện gì ạ?"): searched alone,
+                    # as the answer does (ActionAnswerProcedure).
+                    search = await self.client.search(mention, limit=MAX_CHOICES + 2)
             except (ServiceUnavailableError, ServiceRefusedError):
                 preview, search = {"categories": [], "confident": False}, {"matched": False}
             if beyond_place:

@@ -111,7 +111,7 @@ _DONT = re.compile(r"\b(?:khong|ko|dung gui|khoi gui|huy|sai|chua dung|chua)\b")
 # thing that overrules an answer the step's own reader recognises (folded).
 _STOP = re.compile(
     r"\b(?:huy|huy bo|dung lai|ngung|thoat|bam nham|cancel|de khi khac|de bua khac|thoi nghi)\b"
-    r"|\b(?:khong|ko|k|khoi|thoi)\s+(?:gui|bao|phan anh)\s*(?:nua|lai)?\b"
+    r"|\b(?:khong|ko|k|khoi|thoi)\s+(?:gui|bao|phan anh)\b(?!\s+(?:hinh|anh|duoc|dc|kem))"
     r"|\b(?:khoi|thoi)\s+(?:gui|bao|phan anh|dien)\b"
 )
 SENDER = re.compile(r"^[a-z0-9_]{1,20}:[A-Za-z0-9_.:@-]{1,180}$")
@@ -205,6 +205,20 @@ def urgency_in(text: str) -> str | None:
     if _URGENT.search(words):
         return "urgent"
     return None
+
+
+# Danger said in so many words, as an aside to another answer ("ko chụp được, trời tối rồi.
+# mà nguy hiểm lắm nghe"): the photo answer's "ko" is not an answer to the danger question.
+_DANGER_DENIED = re.compile(r"\b(?:khong|ko|k|kh|chua|chang|hong)\s*(?:co\s*)?nguy hiem\b")
+_DANGER = re.compile(r"\bnguy hiem\b|\bkhan cap\b|\bcap cuu\b")
+
+
+def danger_said(text: str) -> str | None:
+    """ "urgent" or "normal" when the message says so in words of danger; None otherwise."""
+    words = _words(text)
+    if _DANGER_DENIED.search(words):
+        return "normal"
+    return "urgent" if _DANGER.search(words) else None
 
 
 def says_send(text: str) -> bool:
@@ -426,6 +440,13 @@ class ValidateReportForm(FormValidationAction):
         intent, confidence = _intent(tracker)
         if intent == "cancel":
             return False
+        if intent == "out_of_scope" and confidence >= DIGRESSION_CONFIDENCE:
+            # "mà mai trời có mưa không hỉ" at the photo question: declined, then the
+            # question is asked again (data/rules/reports.yml). A statement is still an
+            # answer, whatever the classifier made of it.
+            from actions.actions import is_question
+
+            return not is_question(text)
         return not (intent in DIGRESSIONS and confidence >= DIGRESSION_CONFIDENCE)
 
     # -- description -------------------------------------------------------------------
@@ -631,17 +652,16 @@ class ValidateReportForm(FormValidationAction):
     ) -> dict[str, Any]:
         if _attachments(tracker) or tracker.get_slot("requested_slot") != "report_photo_step":
             return {}
+        text = _text(tracker)
         # "khỏi", "bỏ qua" here skip the photo; they would otherwise read as cancelling.
-        if says_no_photo(_text(tracker)):
-            return {"report_photo_step": "skipped"}
-        if not self._answering(tracker, "report_photo_step"):
+        # Anything else typed here that is not a photo (nor a question or cancelling) means
+        # there is none: the form moves on, and a photo sent later is still added.
+        if not says_no_photo(text) and not self._answering(tracker, "report_photo_step"):
             return {}
-        # Anything typed here that is not a photo (nor a question or cancelling) means there
-        # is none: the form moves on, and a photo sent later is still added.
         slots: dict[str, Any] = {"report_photo_step": "skipped"}
-        urgency = urgency_in(_text(tracker))
-        if urgency is not None:
-            slots["report_urgency"] = urgency
+        danger = danger_said(text)  # "ko có hình, mà nguy hiểm lắm": not asked again
+        if danger is not None:
+            slots["report_urgency"] = danger
         return slots
 
     # -- urgency -----------------------------------------------------------------------

@@ -129,6 +129,17 @@ class ServiceClient:
             params["commune"] = commune
         return await self._get(f"/api/v1/procedures/{_segment(code)}/answer", params)
 
+    async def procedure_name(self, code: str) -> str | None:
+        """The official name of a procedure (None for an unknown code)."""
+        key = jsonlib.dumps([self.base_url, "name", code])
+        name = _remembered(key)
+        if name is None:
+            body = await self._get(f"/api/v1/procedures/{_segment(code)}")
+            name = str(body["name"]) if body else None
+            if name is not None:
+                _remember(key, name)
+        return name
+
     async def application(self, code: str) -> dict[str, Any] | None:
         return await self._get(f"/api/v1/applications/{_segment(code)}")
 

@@ -14,6 +14,10 @@ from actions.actions import (
     ActionDefaultAskAffirmation,
 )
 from actions.labels import INTENT_LABELS
+from actions.service_client import ServiceClient
+
+# No service listens here: the actions that would weigh the message with it go on without.
+NO_SERVICE = "http://127.0.0.1:9"
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -63,7 +67,7 @@ async def test_fallback_with_no_usable_guess_still_offers_a_way_out() -> None:
 @pytest.mark.asyncio
 async def test_place_acknowledged_with_the_commune() -> None:
     snapshot = tracker("low_confidence_procedure_fee", slots={"commune": "Thuận Hóa"})
-    messages, _ = await run(ActionAcknowledgePlace(), snapshot)
+    messages, _ = await run(ActionAcknowledgePlace(ServiceClient(NO_SERVICE)), snapshot)
     assert messages[0]["response"] == "utter_place_received"
     assert messages[0]["commune_label"] == "Thuận Hóa"
 

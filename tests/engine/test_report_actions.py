@@ -569,7 +569,39 @@ async def test_a_message_with_only_the_models_guess_of_a_category_starts_the_rep
     [("thôi không gửi nữa", True), ("hủy giùm", True), ("thôi khỏi gửi, đèn sáng lại rồi", True),
      ("cancel", True), ("thôi để khi khác", True), ("thôi nghỉ, không báo nữa", True),
      # answers to a step are not stopping
-     ("bỏ qua đi", False), ("không có hình", False), ("không nguy hiểm", False)],
+     ("bỏ qua đi", False), ("không có hình", False), ("không nguy hiểm", False),
+     # "can't send the photo" (blind tuning D-c008)
+     ("có chụp mà điện thoại hết pin rồi, không gửi hình được", False)],
 )  # fmt: skip
 def test_stopping_is_read_in_the_citizens_words(text, stops) -> None:
     assert says_stop(text) is stops
+
+
+STEP_PHOTO = {"report_description": "cây keo ngã chắn đường", "report_category": "trees",
+              "report_address": "đường vô thôn Hòa Duân", "report_commune": "Phú Vang",
+              "requested_slot": "report_photo_step"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [  # the danger said beside the photo answer is not asked again (blind tuning D-c005)
+     ("ko chụp được, trời tối rồi. mà nguy hiểm lắm nghe", "deny",
+      {"report_photo_step": "skipped", "report_urgency": "urgent"}),
+     ("không có ảnh, không nguy hiểm", "deny",
+      {"report_photo_step": "skipped", "report_urgency": "normal"}),
+     # the photo answer's "ko" is no answer to the danger question
+     ("ko có hình", "deny", {"report_photo_step": "skipped"}),
+     # an out-of-scope question is declined and the photo asked again (F-c019, D-c019)…
+     ("mà mai Huế có mưa tiếp không bạn", "out_of_scope", {}),
+     # …but a statement the classifier took for out of scope is an answer
+     ("trời tối rồi", "out_of_scope", {"report_photo_step": "skipped"})],
+)  # fmt: skip
+@pytest.mark.asyncio
+async def test_the_photo_answer_is_read_with_what_it_says_beside(
+    api, text, intent, expected
+) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    extracted = await form.extract_report_photo_step(
+        CollectingDispatcher(), tracker(text, intent, slots=STEP_PHOTO), {}
+    )
+    assert extracted == expected

@@ -129,6 +129,49 @@ SEARCHES = {
         "hits": [ID_UNDER_14, ID_14_PLUS], "alternatives": [ID_UNDER_14, ID_14_PLUS],
     },
 }  # fmt: skip
+# Follow-ups after a building permit (blind tuning D-c016) and a licence (F-c012): words of
+# the procedure in context, or a poor match, name no other procedure; a new name does.
+BUILDING = hit(
+    "1.013225", "Cấp giấy phép xây dựng mới đối với công trình cấp III, cấp IV và nhà ở riêng lẻ"
+)
+LICENCE = hit("3.000347", "Đổi giấy phép lái xe")
+MARRIAGE = hit("1.000894", "Thủ tục đăng ký kết hôn")
+SEARCHES.update(
+    {
+        "bao lau thi co giay phep": {
+            "matched": True,
+            "terms": ["co", "giay", "phep"],
+            "hits": [
+                {
+                    **hit("1.000096", "Thủ tục đối với hàng hóa xuất khẩu có giấy phép"),
+                    "relevance": 0.89,
+                }
+            ],
+            "alternatives": [],
+        },
+        "làm online được không, khỏi lên công an": {
+            "matched": True,
+            "terms": ["khoi", "cong", "an"],
+            "hits": [
+                {**hit("1.004151", "Xét công nhận người hoạt động cách mạng"), "relevance": 0.5}
+            ],
+            "alternatives": [],
+        },
+        "đăng ký khai sinh": {
+            "matched": True,
+            "terms": ["dang", "ky", "khai", "sinh"],
+            "hits": [BIRTH],
+            "alternatives": [BIRTH],
+        },
+        "còn đăng ký kết hôn thì sao": {
+            "matched": True,
+            "terms": ["dang", "ky", "ket", "hon"],
+            "hits": [{**MARRIAGE, "relevance": 1.25}],
+            "alternatives": [MARRIAGE],
+        },
+    }
+)
+NAMES = {h["code"]: h["name"] for h in (BIRTH, BUILDING, LICENCE, MARRIAGE)}
 NOTHING = {"matched": False, "terms": [], "hits": [], "alternatives": []}
 APPLICATION = {
     "code": "000.00.21.H57-261120-0001", "procedure_name": "Thủ tục đăng ký khai sinh",
@@ -194,6 +237,10 @@ class Service:
                 "buttons": [{"title": "Lệ phí",
                              "payload": f'/ask_procedure_fee{{"procedure_code": "{code}"}}'}],
             }  # fmt: skip
+        if path.startswith("/api/v1/procedures/") and path.split("/")[4] in NAMES:
+            code = path.split("/")[4]
+            return 200, {"code": code, "name": NAMES[code], "url": "", "source_name": "",
+                         "source_retrieved": "", "data": {}}  # fmt: skip
         if path == f"/api/v1/applications/{APPLICATION['code']}":
             return 200, APPLICATION
         return 404, {"error": {"code": "not_found", "message": "Không tìm thấy"}}
@@ -617,7 +664,10 @@ async def test_a_question_buried_in_a_story_is_answered_from_its_own_sentence(
      # the question is where the message ends: the aspect said last wins
      ("tòa xử rồi mà nó không trả tiền, giờ làm đơn ở đâu", "place"),
      ("làm hồ sơ hưởng chế độ tử tuất thì cần chi", "documents"),
-     ("đăng ký tạm trú cần j ạ", "documents"), ("nộp hồ sơ ra răng", "steps")],
+     ("đăng ký tạm trú cần j ạ", "documents"), ("nộp hồ sơ ra răng", "steps"),
+     # how a thing is, not how to do it (blind tuning D-c016)
+     ("chuyen tach thua dat cho thang con trai, dieu kien ra sao", "conditions"),
+     ("lệ phí thế nào", "fee"), ("làm thế nào", "steps")],
 )  # fmt: skip
 def test_the_aspect_is_read_from_the_words(text, aspect) -> None:
     assert aspect_in(text) == aspect
@@ -852,3 +902,69 @@ async def test_two_words_in_common_do_not_replace_the_procedure_in_context(servi
         procedure_action(service), tracker("minh tro o cu thi lam o dau", "ask_procedure_place")
     )
     assert without_context[0]["text"].startswith("📄 1.014062 place")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "context", "answered"),
+    [("bao lau thi co giay phep", "ask_procedure_time", "1.013225", "1.013225 time"),
+     ("làm online được không, khỏi lên công an", "ask_procedure_online", "3.000347",
+      "3.000347 online"),
+     ("còn đăng ký kết hôn thì sao", "ask_procedure", "1.001193", "1.000894 overview")],
+)  # fmt: skip
+@pytest.mark.asyncio
+async def test_a_follow_up_switches_only_for_words_that_name_another_procedure_well(
+    service, text, intent, context, answered
+) -> None:
+    messages, _ = await run(
+        procedure_action(service), tracker(text, intent, slots={"procedure_code": context})
+    )
+    assert messages[0]["text"].startswith(f"📄 {answered}")
+
+
+def unsure(text: str, ranking: list[tuple[str, float]], entities: list[dict[str, Any]]) -> Tracker:
+    return Tracker(
+        sender_id="web:test",
+        slots={},
+        latest_message={
+            "text": text,
+            "intent": {"name": "nlu_fallback", "confidence": 0.6},
+            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+            "entities": entities,
+        },
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.mark.asyncio
+async def test_an_unsure_message_with_a_report_code_gets_the_report_status(service) -> None:
+    # blind tuning E-m149: a complaint that a report is not done, with its code
+    text = "Được cho mã PA-2026-000274 gần một tháng mà rác vẫn y nguyên. Rốt cuộc khi nào xong?"
+    ranking = [("nlu_fallback", 0.6), ("check_report_status", 0.48), ("reopen_report", 0.45)]
+    entities = [{"entity": "report_code", "value": "PA-2026-000274"}]
+    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
+        CollectingDispatcher(), unsure(text, ranking, entities), {}
+    )
+    assert _followups(events) == ["action_check_report_status"]
+
+
+@pytest.mark.asyncio
+async def test_an_unsure_long_question_is_answered_by_the_procedure_name_picked_out(
+    service,
+) -> None:
+    # blind tuning D-m053: the story drowns the name; the name alone is found
+    text = (
+        "Tôi là giáo viên về hưu. Cháu ngoại tôi đã được hơn một tháng mà hai vợ chồng nó bận "
+        "chưa về kịp. Ông bà ngoại có được đi đăng ký khai sinh thay cho cháu không, cần điều "
+        "kiện gì ạ?"
+    )
+    ranking = [("nlu_fallback", 0.6), ("ask_procedure_conditions", 0.34)]
+    entities = [{"entity": "procedure", "value": "đăng ký khai sinh"}]
+    dispatcher = CollectingDispatcher()
+    await ActionWeighUnclear(ServiceClient(service.url)).run(
+        dispatcher, unsure(text, ranking, entities), {}
+    )
+    assert dispatcher.messages[0]["text"].startswith("📄 1.001193 conditions")
