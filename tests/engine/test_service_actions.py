@@ -26,6 +26,7 @@ from actions.actions import (
     aspect_in,
     is_question,
     question_clause,
+    question_pieces,
 )
 from actions.reports import ValidateReportForm
 from actions.service_client import ServiceClient, shared_http
@@ -638,6 +639,25 @@ def test_the_question_of_a_long_message_is_found() -> None:
     assert question_clause("đèn đường tắt. tối om") is None  # no question
 
 
+def test_a_clause_that_names_no_procedure_is_followed_by_its_whole_sentence() -> None:
+    # blind tuning D-m053: the last clause asks only the aspect; the sentence names the
+    # procedure. The sentence's question mark counts for its last clause.
+    story = (
+        "Chào ban quản trị, tôi là giáo viên về hưu. Cháu ngoại tôi đã được hơn một tháng. Tôi "
+        "muốn hỏi ông bà ngoại có được đi đăng ký khai sinh thay cho cháu không, cần điều kiện "
+        "gì ạ?"
+    )
+    assert question_pieces(story) == [
+        "cần điều kiện gì ạ",
+        "Tôi muốn hỏi ông bà ngoại có được đi đăng ký khai sinh thay cho cháu không, cần "
+        "điều kiện gì ạ",
+    ]
+    # "giấy tờ chi": Huế's "what papers" (D-m009)
+    assert question_pieces(
+        "Đóng được chiếc ghe mới. Rứa đăng ký thì cần mang theo giấy tờ chi"
+    ) == ["Rứa đăng ký thì cần mang theo giấy tờ chi"]
+
+
 @pytest.mark.parametrize("intent", ["ask_procedure_place", "out_of_scope"])
 @pytest.mark.asyncio
 async def test_a_question_buried_in_a_story_is_answered_from_its_own_sentence(
@@ -945,10 +965,15 @@ async def test_an_unsure_message_with_a_report_code_gets_the_report_status(servi
     text = "Được cho mã PA-2026-000274 gần một tháng mà rác vẫn y nguyên. Rốt cuộc khi nào xong?"
     ranking = [("nlu_fallback", 0.6), ("check_report_status", 0.48), ("reopen_report", 0.45)]
     entities = [{"entity": "report_code", "value": "PA-2026-000274"}]
-    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
-        CollectingDispatcher(), unsure(text, ranking, entities), {}
+    dispatcher = CollectingDispatcher()
+    await ActionWeighUnclear(ServiceClient(service.url)).run(
+        dispatcher, unsure(text, ranking, entities), {}
     )
-    assert _followups(events) == ["action_check_report_status"]
+    # the status is asked of the service, for this citizen (the stand-in knows no report)
+    asked = [(path, query) for path, query in service.requests if "/reports" in path]
+    assert asked and asked[0][0].startswith("/api/v1/internal/reports")
+    assert "PA-2026-000274" in asked[0][0] and asked[0][1]["citizen"] == ["web:test"]
+    assert dispatcher.messages  # and the citizen is told
 
 
 @pytest.mark.asyncio
