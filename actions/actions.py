@@ -45,7 +45,7 @@ _ASPECT_WORDS = (
     (
         "fee",
         r"\b(?:le phi|phi|bao nhieu tien|het bao nhieu|ton bao nhieu|mat bao nhieu|tien"
-        r"|bao nhieu mot|bao nhieu 1|gia bao nhieu)\b",
+        r"|bao nhieu mot|bao nhieu 1|gia bao nhieu|dong nao|xu nao|ton tien)\b",
     ),
     (
         "time",

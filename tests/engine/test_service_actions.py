@@ -687,7 +687,9 @@ async def test_a_question_buried_in_a_story_is_answered_from_its_own_sentence(
      ("đăng ký tạm trú cần j ạ", "documents"), ("nộp hồ sơ ra răng", "steps"),
      # how a thing is, not how to do it (blind tuning D-c016)
      ("chuyen tach thua dat cho thang con trai, dieu kien ra sao", "conditions"),
-     ("lệ phí thế nào", "fee"), ("làm thế nào", "steps")],
+     ("lệ phí thế nào", "fee"), ("làm thế nào", "steps"),
+     # "does it cost a đồng" (D-m012)
+     ("Làm giấy khai sinh cho cháu nội ở xã Quảng Điền có mất đồng nào không anh?", "fee")],
 )  # fmt: skip
 def test_the_aspect_is_read_from_the_words(text, aspect) -> None:
     assert aspect_in(text) == aspect
