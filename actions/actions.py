@@ -70,7 +70,10 @@ _ASPECT_WORDS = (
     (
         "steps",
         r"\b(?:cac buoc|lam sao|lam the nao|nhu the nao|the nao|ra sao|ra rang|lam rang|ntn"
-        r"|nhu nao|cach)\b",
+        r"|nhu nao|cach)\b"
+        # Huế's "how", ending the question ("xin giấy phép răng"); "thì răng" asks about
+        # what was just named, not how
+        r"|(?<!thi )\brang\s*$",
     ),
 )
 

@@ -221,6 +221,23 @@ def danger_said(text: str) -> str | None:
     return "urgent" if _DANGER.search(words) else None
 
 
+# "sửa địa chỉ: kiệt 5 Lê Lợi", "đổi chỗ lại là trước chợ Đông Ba" at the summary (folded,
+# which keeps every offset: the place is cut from the text as the citizen wrote it).
+_CHANGE_PLACE = re.compile(
+    r"\b(?:sua|doi|ghi|chinh)\b[^:]{0,20}?\b(?:dia diem|dia chi|vi tri|cho|noi)\b"
+    r"(?:\s+(?:giup|gium|di|lai|nha|nhe|thanh))*\s*(?::|\bla\b|\bo\b)\s*"
+)
+
+
+def changed_place(text: str) -> str | None:
+    """The new place a citizen writes at the summary to change it, as written; None if none."""
+    match = _CHANGE_PLACE.search(fold(text))
+    if not match:
+        return None
+    place = text[match.end() :].strip(" .,;")
+    return place if len(place) >= 3 else None
+
+
 def says_send(text: str) -> bool:
     """True for "ok gửi", "xác nhận", "đúng rồi gửi đi" at the summary (not "đừng gửi")."""
     words = _words(text)
@@ -718,6 +735,20 @@ class ValidateReportForm(FormValidationAction):
             return {}
         intent, _ = _intent(tracker)
         text = _text(tracker)
+        place = changed_place(text)
+        if place:
+            # "sửa chỗ địa điểm giùm: lan can ở Minh Lâu, trong lăng Minh Mạng": taken as
+            # written, and the summary is shown again with it.
+            slots: dict[str, Any] = {"report_address": place}
+            try:
+                preview = await self.client.report_preview(
+                    {"commune": place[:80], "address": place[:500]}
+                )
+            except (ServiceUnavailableError, ServiceRefusedError):
+                preview = {}
+            if preview.get("commune"):
+                slots["report_commune"] = preview["commune"]
+            return slots
         if intent == "affirm" or says_send(text):
             return {"report_confirmed": True}
         urgency = urgency_in(text)

@@ -22,6 +22,7 @@ from actions.reports import (
     ActionReopenReport,
     ActionSubmitReport,
     ValidateReportForm,
+    changed_place,
     citizen_of,
     is_descriptive,
     rating_in,
@@ -605,3 +606,32 @@ async def test_the_photo_answer_is_read_with_what_it_says_beside(
         CollectingDispatcher(), tracker(text, intent, slots=STEP_PHOTO), {}
     )
     assert extracted == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [("sửa chỗ địa điểm giùm: lan can ở Minh Lâu, trong lăng Minh Mạng",
+      "lan can ở Minh Lâu, trong lăng Minh Mạng"),
+     ("đổi địa chỉ lại là kiệt 5 Lê Lợi", "kiệt 5 Lê Lợi"),
+     ("sửa địa chỉ", None), ("đúng rồi gửi đi", None), ("sửa nội dung: cây đổ", None)],
+)  # fmt: skip
+def test_a_new_place_written_at_the_summary_is_read_as_written(text, place) -> None:
+    assert changed_place(text) == place
+
+
+@pytest.mark.asyncio
+async def test_a_new_place_written_at_the_summary_replaces_the_place_and_is_not_a_send(
+    api,
+) -> None:
+    # blind tuning D-c008: the citizen corrects the place in words instead of pressing "Sửa"
+    api.preview = {**PREVIEW, "commune": "Hương Thủy"}  # what the stand-in finds there
+    form = ValidateReportForm(ServiceClient(api.url))
+    summary = {**CONFIRMED, "report_confirmed": None, "requested_slot": "report_confirmed"}
+    text = "sửa chỗ địa điểm giùm: lan can ở Minh Lâu, trong lăng Minh Mạng"
+    extracted = await form.extract_report_confirmed(
+        CollectingDispatcher(), tracker(text, "out_of_scope", slots=summary), {}
+    )
+    assert extracted == {
+        "report_address": "lan can ở Minh Lâu, trong lăng Minh Mạng",
+        "report_commune": "Hương Thủy",
+    }

@@ -688,6 +688,7 @@ async def test_a_question_buried_in_a_story_is_answered_from_its_own_sentence(
      # how a thing is, not how to do it (blind tuning D-c016)
      ("chuyen tach thua dat cho thang con trai, dieu kien ra sao", "conditions"),
      ("lệ phí thế nào", "fee"), ("làm thế nào", "steps"),
+     ("muốn đập nhà cũ xây lại 2 tầng thì xin giấy phép răng", "steps"),  # B-c026
      # "does it cost a đồng" (D-m012)
      ("Làm giấy khai sinh cho cháu nội ở xã Quảng Điền có mất đồng nào không anh?", "fee")],
 )  # fmt: skip
