@@ -94,6 +94,9 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}".replace(".", ",")
 
 
+CURRENCY_LABELS = {"VND": "đồng", "USD": "USD"}
+
+
 def _money(amount: int) -> str:
     return f"{amount:,}".replace(",", ".")
 
@@ -113,7 +116,10 @@ def format_fee(fee: dict[str, Any]) -> str:
         return "miễn phí"
     if fee.get("parsed") and kind == "amount" and fee.get("amount") is not None:
         per = f"/{fee['per']}" if fee.get("per") else ""
-        return f"{_money(int(fee['amount']))} đồng{per}"
+        # The currency the catalogue gives: visas and foreigners' papers are priced in USD
+        # (issue 15: "10 USD/người" had been shown as "10 đồng/người").
+        unit = CURRENCY_LABELS.get(fee.get("currency") or "VND", fee.get("currency"))
+        return f"{_money(int(fee['amount']))} {unit}{per}"
     if kind == "none_info" or not (fee.get("text") or "").strip():
         return "không có thông tin"
     return f"«{_short(fee['text'], 200)}» (theo nguyên văn danh mục)"
