@@ -73,8 +73,11 @@ class Citizen(threading.Thread):
                     [
                         ("text", f"đèn đường {place} tắt mấy hôm rồi"),
                         ("text", f"{place}, phường Thuận Hóa"),
-                        ("payload", "/deny"),  # no photo
-                        ("payload", "/deny"),  # nobody in danger
+                        ("payload", "/deny"),  # no photo ("Bỏ qua")
+                        # nobody in danger: the button's own payload (domain.yml), not a
+                        # second "/deny", which the service takes for "Bỏ qua" sent again
+                        # when that one failed
+                        ("payload", '/deny{"report_urgency": "normal"}'),
                         ("payload", "/affirm"),  # send the report
                     ],
                     report=True,

@@ -79,3 +79,20 @@ def test_every_entity_annotation_starts_and_ends_on_a_token_edge() -> None:
                 words = [t.text for t in tokens]
                 misaligned.append(f"{message.get('text')!r} {entity['value']!r} {words}")
     assert misaligned == []
+
+
+def test_the_report_forms_buttons_each_send_what_they_answer() -> None:
+    """A message that failed and is sent again is recognised by being equal to the one
+    waiting (bot/conversations/backlog.py): the button of one question must not send the same
+    payload as a button of the next, or "Không nguy hiểm" after a failed "Bỏ qua" is dropped
+    as a resend."""
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+    def payloads(name: str) -> set[str]:
+        return {b["payload"] for r in responses[name] for b in r.get("buttons") or []}
+
+    assert not payloads("utter_ask_report_photo_step") & payloads("utter_ask_report_urgency")
+    assert payloads("utter_ask_report_urgency") == {
+        '/affirm{"report_urgency": "urgent"}',
+        '/deny{"report_urgency": "normal"}',
+    }
