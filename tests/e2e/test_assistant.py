@@ -274,13 +274,26 @@ def test_a_report_survives_the_action_server_dying_before_the_confirmation(stack
     [report] = reports_of(stack, sid)
     assert report.category == "drainage_flooding"
     factory = make_sessionmaker(make_engine(stack["settings"].database_url))
-    with factory() as session:
-        said = session.scalars(
-            select(Message.text).where(
-                Message.sender_id == web_sender_id(sid), Message.direction == Direction.OUTBOUND
+
+    def said() -> list[str | None]:
+        with factory() as session:
+            return list(
+                session.scalars(
+                    select(Message.text).where(
+                        Message.sender_id == web_sender_id(sid),
+                        Message.direction == Direction.OUTBOUND,
+                    )
+                ).all()
             )
-        ).all()
-    assert any(f"Mã theo dõi: {report.code}" in (text or "") for text in said)
+
+    # The report is filed (by the action) a moment before the replay logs the answer that
+    # carries its code: wait for the answer too.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        f"Mã theo dõi: {report.code}" in (text or "") for text in said()
+    ):
+        time.sleep(1)
+    assert any(f"Mã theo dõi: {report.code}" in (text or "") for text in said())
     # Saying yes again files nothing more.
     press(stack, "/affirm", sid)
     assert len(reports_of(stack, sid)) == 1
