@@ -213,6 +213,15 @@ _GENERIC_MENTIONS = {
 }  # fmt: skip
 
 
+def procedure_mention(latest: dict[str, Any]) -> str | None:
+    """The procedure's name the classifier picked out of the message, unless it names none
+    ("cần mang giấy gì": a paper, not a procedure's name)."""
+    mention = _entity(latest, "procedure")
+    if mention and fold_words(mention).strip() in _GENERIC_MENTIONS:
+        return None
+    return mention
+
+
 def _answers_the_form(tracker: Tracker, text: str) -> bool:
     """The report form is waiting for an answer, and the message reads as one."""
     from actions.reports import reads_as_answer
@@ -281,9 +290,7 @@ class ActionAnswerProcedure(Action):
             placed = intent == "inform_place" and not unsure
             aspect = said_last or ("place" if placed else aspect)
         code = _entity(latest, "procedure_code")
-        mention = _entity(latest, "procedure")
-        if mention and fold_words(mention).strip() in _GENERIC_MENTIONS:
-            mention = None  # "cần mang giấy gì": a paper, not a procedure's name
+        mention = procedure_mention(latest)
         context = tracker.get_slot("procedure_code")
         query = mention if text.startswith("/") else text
         if context and not text.startswith("/"):
@@ -660,13 +667,8 @@ class ActionWeighUnclear(Action):
                 preview = await self.client.report_preview({"description": text[:2000]})
                 focus = not tracker.get_slot("procedure_code")
                 search = await search_procedures(self.client, text, focus=focus)
-                mention = _entity(latest, "procedure")
-                if (
-                    not search.get("matched")
-                    and mention
-                    and fold_words(mention).strip() not in _GENERIC_MENTIONS
-                    and is_question(text)
-                ):
+                mention = procedure_mention(latest)
+                if not search.get("matched") and mention and is_question(text):
                     # A long story drowns the name the classifier picked out ("… đi đăng ký
                     # khai sinh thay cho cháu không, cần điều kiện gì ạ?"): searched alone,
                     # as the answer does (ActionAnswerProcedure).

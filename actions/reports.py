@@ -445,6 +445,11 @@ class ValidateReportForm(FormValidationAction):
             SlotSet("requested_slot", slot),
         ]
 
+    async def _commune_of(self, place: str) -> str | None:
+        """The commune the service finds in a place as typed (a commune's name, a street)."""
+        preview = await self.client.report_preview({"commune": place[:80], "address": place[:500]})
+        return preview.get("commune") or None
+
     def _answering(self, tracker: Tracker, slot: str) -> bool:
         """The message answers the question asked for ``slot`` (not a digression, not cancel)."""
         if tracker.get_slot("requested_slot") != slot:
@@ -634,13 +639,11 @@ class ValidateReportForm(FormValidationAction):
         if not text:
             return {"report_commune": None}
         try:
-            preview = await self.client.report_preview(
-                {"commune": text[:80], "address": text[:500]}
-            )
+            commune = await self._commune_of(text)
         except (ServiceUnavailableError, ServiceRefusedError):
             return {"report_commune": "không rõ"}
-        if preview.get("commune"):
-            return {"report_commune": preview["commune"]}
+        if commune:
+            return {"report_commune": commune}
         # Not a commune: asked once, never again. The operations centre will place it, and
         # the answer is read for what it is (often already the answer to the photo question).
         dispatcher.utter_message(response="utter_report_commune_unknown")
@@ -741,13 +744,11 @@ class ValidateReportForm(FormValidationAction):
             # written, and the summary is shown again with it.
             slots: dict[str, Any] = {"report_address": place}
             try:
-                preview = await self.client.report_preview(
-                    {"commune": place[:80], "address": place[:500]}
-                )
+                commune = await self._commune_of(place)
             except (ServiceUnavailableError, ServiceRefusedError):
-                preview = {}
-            if preview.get("commune"):
-                slots["report_commune"] = preview["commune"]
+                commune = None
+            if commune:
+                slots["report_commune"] = commune
             return slots
         if intent == "affirm" or says_send(text):
             return {"report_confirmed": True}
