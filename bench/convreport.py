@@ -51,6 +51,13 @@ def part_figures(
     def count(items: list[Message], test: Any) -> int:
         return sum(1 for m in items if test(m))
 
+    def code_right(m: Message) -> bool:
+        return outcomes[m.id].answered_code in m.expectation.codes
+
+    by_aspect: dict[str, list[Message]] = {}
+    for m in procedure:
+        by_aspect.setdefault(m.expectation.aspect or "general", []).append(m)
+
     turns = [ok for c in conversations for _, _, ok in c.turns]
     turn_expects: dict[str, list[bool]] = {}
     for c in conversations:
@@ -87,7 +94,7 @@ def part_figures(
         "messages_right": share(sum(right.values()), len(messages)),
         "first_reply_right": share(count(procedure, lambda m: right[m.id]), len(procedure)),
         "first_reply_code_right": share(
-            count(procedure, lambda m: outcomes[m.id].answered_code in m.expectation.codes),
+            count(procedure, code_right),
             len(procedure),
         ),
         "search_top1": share(
@@ -133,6 +140,16 @@ def part_figures(
             x: share(sum(turn_expects[x]), len(turn_expects[x]))
             for x in EXPECTS
             if x in turn_expects
+        },
+        "first_reply_by_aspect": {
+            a: {
+                "messages": len(v),
+                "code_right": share(count(v, lambda m: code_right(m)), len(v)),
+                "aspect_right_when_code_right": share(
+                    count(v, lambda m: right[m.id]), count(v, lambda m: code_right(m))
+                ),
+            }
+            for a, v in sorted(by_aspect.items())
         },
         "first_reply_outcomes": {
             k: {

@@ -26,7 +26,8 @@ step "engine tests: tokenizer, extractors, actions (Python 3.10)"
 .venv-engine/bin/python -m pytest tests/engine -q -p no:cacheprovider
 
 step "service tests on SQLite and PostgreSQL (Python $(.venv/bin/python -c 'import sys; print(sys.version.split()[0])'))"
-.venv/bin/python -m pytest tests/service -q -p no:cacheprovider
+# On every core (pytest-xdist): each test has its own database and ports, so they do not meet.
+.venv/bin/python -m pytest tests/service -q -p no:cacheprovider -n "${HUE_S_TEST_WORKERS:-auto}"
 
 step "model: train if missing or stale"
 make --no-print-directory train
