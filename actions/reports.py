@@ -94,8 +94,15 @@ _NO_PHOTO = re.compile(
     r"|\b(?:anh|hinh|chup)\b.*\b(?:khong|ko|k|kh|hong|chua|duoc|dc|khoi|chi)\b"
 )
 # Whether people are in danger, as citizens answer it (folded).
+# Danger denied: "không nguy hiểm", "ko tới mức nguy hiểm", "k có gì", and Huế's "nguy hiểm
+# chi" (what danger?). Read alike as the answer to the danger question and as an aside at
+# the photo question (danger_said).
+_NO_DANGER = (
+    r"\b(?:khong|ko|k|kh|chua|chang|hong)\s+(?:\w+\s+){0,2}nguy hiem\b"
+    r"|\bnguy hiem (?:chi|gi)\b(?!\s+(?:khong|ko|k|rua|vay|a|ha)\b)"
+)
 _NOT_URGENT = re.compile(
-    r"\b(?:khong|ko|k|kh|chua|chang|hong)\s*(?:co\s*)?(?:nguy hiem|sao|gi|chi|ai)\b"
+    _NO_DANGER + r"|\b(?:khong|ko|k|kh|chua|chang|hong)\s+(?:co\s+)?(?:sao|gi|chi|ai)\b"
     r"|\bbinh thuong\b|^\s*(?:khong|ko|k|kh|hong|chua)\b"
 )
 _URGENT = re.compile(
@@ -113,6 +120,11 @@ _STOP = re.compile(
     r"\b(?:huy|huy bo|dung lai|ngung|thoat|bam nham|cancel|de khi khac|de bua khac|thoi nghi)\b"
     r"|\b(?:khong|ko|k|khoi|thoi)\s+(?:gui|bao|phan anh)\b(?!\s+(?:hinh|anh|duoc|dc|kem))"
     r"|\b(?:khoi|thoi)\s+(?:gui|bao|phan anh|dien)\b"
+)
+# Words that make an answer a place, whatever else it says ("ko có hình, ở trước chợ").
+_PLACE_WORDS = re.compile(
+    r"\d|\b(?:o|tai|truoc|sau|gan|canh|doi dien|duong|kiet|hem|ngo|phuong|xa|thon|to|khu|cho"
+    r"|cau|truong|nha|ga|ben|cong|chua|lang|dinh|song|ho)\b"
 )
 SENDER = re.compile(r"^[a-z0-9_]{1,20}:[A-Za-z0-9_.:@-]{1,180}$")
 _SCORE_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
@@ -209,7 +221,7 @@ def urgency_in(text: str) -> str | None:
 
 # Danger said in so many words, as an aside to another answer ("ko chụp được, trời tối rồi.
 # mà nguy hiểm lắm nghe"): the photo answer's "ko" is not an answer to the danger question.
-_DANGER_DENIED = re.compile(r"\b(?:khong|ko|k|kh|chua|chang|hong)\s*(?:co\s*)?nguy hiem\b")
+_DANGER_DENIED = re.compile(_NO_DANGER)
 _DANGER = re.compile(r"\bnguy hiem\b|\bkhan cap\b|\bcap cuu\b")
 
 
@@ -308,6 +320,18 @@ class ValidateReportForm(FormValidationAction):
         weighed = await self._weigh_first_message(dispatcher, tracker, domain)
         if weighed is not None:
             return weighed
+        text = _text(tracker)
+        if (
+            tracker.get_slot("requested_slot")
+            and not text.startswith("/")
+            and _intent(tracker)[0] != "cancel"  # the cancel rule's
+            and says_stop(text)
+        ):
+            # "thôi hủy nhé, tổ trưởng bảo phường biết rồi" taken for a report or anything
+            # else: stopping in so many words stops, as the cancel rule would. The submit
+            # rule after a stopped form files nothing unconfirmed.
+            dispatcher.utter_message(response="utter_report_cancelled")
+            return [*_reset(), SlotSet("requested_slot", None), ActiveLoop(None)]
         asked = await self._answer_question(dispatcher, tracker, domain)
         if asked is not None:
             return asked
@@ -600,6 +624,10 @@ class ValidateReportForm(FormValidationAction):
         text = _text(tracker)
         if len(text) < 3:
             return {"report_address": None}
+        if says_no_photo(text) and not _PLACE_WORDS.search(_words(text)):
+            # "chụp ko dc, tụi nó chạy mất rồi": the photo question answered ahead, no
+            # place; the place is asked again (blind tuning H-c012).
+            return {"report_photo_step": "skipped"}
         return {"report_address": text, "report_latitude": None, "report_longitude": None}
 
     async def validate_report_address(

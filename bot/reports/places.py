@@ -85,6 +85,7 @@ _ANCHOR = re.compile(
     r"|\b(?:kiet|hem|ngo|ngach)\s*\d+"
     r"|(?<!den )\b(?:duong|pho)\s+(?=[a-z0-9])"  # not the "đường" of "đèn đường"
     r"|\b(?:" + _LANDMARKS + r")\s+(?=\S)"
+    r"|\bdai noi\b"  # a landmark that is its own name ("trong Đại Nội, gần …")
     r"|\b(?:phuong|xa|thi tran)\s+(?=\S)"
     # house numbers, then a street's capitalised name ("dãy nhà 40-60 Trần Cao Vân")
     r"|(?P<house>\b(?:day nha|day|nha|can)\s+\d+[a-z]?(?:\s*[-–]\s*\d+[a-z]?)?(?=\s+\w))"
@@ -126,7 +127,8 @@ def place_in(text: str | None) -> str | None:
     typed = {word.start: word for word in words(text)}
     for anchor in _ANCHOR.finditer(folded):
         start, end = anchor.start(), anchor.end()
-        if not _spelled_as_place(typed.get(start)):
+        # A one-word anchor must be spelled as the place word; "công viên" is no "cổng".
+        if len(anchor.group().split()) == 1 and not _spelled_as_place(typed.get(start)):
             continue
         if anchor.group("house") and not text[end:].lstrip()[:1].isupper():
             continue  # "nhà 2 tầng": a house, not an address

@@ -187,6 +187,45 @@ async def test_a_question_mid_form_is_left_to_the_digression_rules(api) -> None:
 
 
 @pytest.mark.asyncio
+async def test_no_photo_said_at_the_place_question_is_no_place(api) -> None:
+    # blind tuning H-c012: the photo question answered ahead; the place is asked again
+    form = ValidateReportForm(ServiceClient(api.url))
+    early = tracker(
+        "chụp ko dc, tụi nó chạy mất rồi",
+        "out_of_scope",
+        slots={
+            "requested_slot": "report_address",
+            "report_description": "khắc tên lên cột",
+            "report_category": "heritage_sites",
+        },
+    )
+    events = await form.run(CollectingDispatcher(), early, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots.get("report_photo_step") == "skipped"
+    assert "report_address" not in slots and slots.get("requested_slot") == "report_address"
+
+
+@pytest.mark.parametrize("intent", ["report_problem", "inform_place", "nlu_fallback"])
+@pytest.mark.asyncio
+async def test_stopping_in_so_many_words_stops_the_form_whatever_the_intent(api, intent) -> None:
+    # blind tuning H-c015: "thôi hủy nhé…" classified as a report
+    form = ValidateReportForm(ServiceClient(api.url))
+    dispatcher = CollectingDispatcher()
+    stop = tracker(
+        "thôi hủy nhé, tổ trưởng bảo phường biết rồi, sáng mai họ tới cưa",
+        intent,
+        slots={"requested_slot": "report_urgency", "report_description": "cây nghiêng"},
+    )
+    events = await form.run(dispatcher, stop, {"forms": {}})
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events if e["event"] == "active_loop"
+    ]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_description"] is None and slots["requested_slot"] is None
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_report_cancelled"]
+
+
+@pytest.mark.asyncio
 async def test_a_shared_location_is_the_place(api) -> None:
     form = ValidateReportForm(ServiceClient(api.url))
     shared = tracker(
@@ -389,7 +428,12 @@ def test_no_photo_is_read_in_the_citizens_words(text, expected) -> None:
      ("ko nguy hiem nhung ma dien nguoi", "normal"), ("không", "normal"),
      ("nuoc ngap toi goi, ong gia hang xom bi te roi, nguy hiem chu", "urgent"),
      ("có, xe cộ phải lách qua, tối không có đèn là đâm vô", "urgent"), ("có", "urgent"),
-     ("để mình nghĩ đã", None)],
+     ("để mình nghĩ đã", None),
+     # blind tuning G-c011, H-c005: "not as far as danger", Huế's "what danger"
+     ("ko tới mức nguy hiểm", "normal"), ("nguy hiểm chi, chỉ dơ thôi", "normal"),
+     ("hơi nguy hiểm, dốc mà tối om", "urgent"),
+     # a question asked here is no answer ("khai" is not "k" + "ai"; H-c030)
+     ("à tiện hỏi, khai báo lưu trú cho khách thì chủ homestay làm trên VNeID được ko", None)],
 )  # fmt: skip
 def test_the_danger_answer_is_read_in_the_citizens_words(text, expected) -> None:
     assert urgency_in(text) == expected

@@ -164,6 +164,13 @@ SEARCHES.update(
             "hits": [BIRTH],
             "alternatives": [BIRTH],
         },
+        # the aspect's own words name no procedure (blind tuning H-c020, H-c021)
+        "làm lại mất phí bao nhiêu": {
+            "matched": True,
+            "terms": ["lam", "lai", "mat", "phi"],
+            "hits": [{**hit("1.014065", "Cấp lại thẻ Căn cước do mất"), "relevance": 0.95}],
+            "alternatives": [],
+        },
         "còn đăng ký kết hôn thì sao": {
             "matched": True,
             "terms": ["dang", "ky", "ket", "hon"],
@@ -468,6 +475,31 @@ async def test_a_civic_problem_is_never_declined_it_starts_the_report(service, i
     assert _followups(events) == ["report_form"] and dispatcher.messages == []
 
 
+# blind tuning G-m083: a long report ending in a question that asks for no procedure
+RHETORICAL = (
+    "Ben canh nha toi o Phu My cu co nguoi dang do mong xay nha tren dat lua. Ho lam ban dem "
+    "cho khoi ai thay, xe cho vat lieu ra vao lien tuc. Xa co biet khong vay?"
+)
+SEARCHES[RHETORICAL] = {
+    "matched": True, "terms": ["xay", "nha", "dat"],
+    "hits": [{**BUILDING, "relevance": 0.7}], "alternatives": [BUILDING],
+}  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_a_long_report_ending_in_a_question_that_names_no_procedure_is_a_report(
+    service,
+) -> None:
+    service.preview = FLOOD  # two keyword words and more
+    dispatcher = CollectingDispatcher()
+    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
+        dispatcher, tracker(RHETORICAL, "out_of_scope"), {}
+    )
+    assert _followups(events) == ["report_form"] and dispatcher.messages == []
+    # its question was searched alone, and matched nothing
+    assert "Xa co biet khong vay" in [q["q"][0] for p, q in service.requests if "search" in p]
+
+
 @pytest.mark.parametrize(("intent", "starts"), [("nlu_fallback", True), ("out_of_scope", False)])
 @pytest.mark.asyncio
 async def test_a_problem_told_as_a_statement_with_one_keyword_starts_the_report_unless_out_of_scope(
@@ -617,7 +649,15 @@ async def test_a_place_given_with_a_procedure_in_context_gets_its_place_answer(s
      ("khai báo tạm trú cho khách làm ntn ạ", True), ("nộp ở đâu kiệt nào cũng được", True),
      # a particle is a word of its own: "hiểm", "vô", "kem" end no question
      ("cây to nghiêng ra đường nguy hiểm", False), ("xe rác không đi vô", False),
-     ("quán bán kem", False), ("làm được không em", True), ("cần chi o", True)],
+     ("quán bán kem", False), ("làm được không em", True), ("cần chi o", True),
+     # with diacritics the particle must be itself: "sửa chữa" is no "chưa" (H-m041)
+     ("Đề nghị các đồng chí sớm cho sửa chữa.", False), ("sửa xong chưa", True),
+     ("sua chua", True),
+     # nothing at all, told (H-c007); an indirect question still asks
+     ("đang xây nhà, không thấy treo bảng giấy phép gì", False),
+     ("không biết cần giấy tờ gì", True),
+     # "có … không" asks (G-c028)
+     ("mà mai trời có mưa không, tính phơi lúa", True)],
 )  # fmt: skip
 def test_a_question_is_told_from_a_statement(text, question) -> None:
     assert is_question(text) is question
@@ -690,7 +730,18 @@ async def test_a_question_buried_in_a_story_is_answered_from_its_own_sentence(
      ("lệ phí thế nào", "fee"), ("làm thế nào", "steps"),
      ("muốn đập nhà cũ xây lại 2 tầng thì xin giấy phép răng", "steps"),  # B-c026
      # "does it cost a đồng" (D-m012)
-     ("Làm giấy khai sinh cho cháu nội ở xã Quảng Điền có mất đồng nào không anh?", "fee")],
+     ("Làm giấy khai sinh cho cháu nội ở xã Quảng Điền có mất đồng nào không anh?", "fee"),
+     # the office after "hay phải lên" is the alternative to an online question, not what
+     # is asked (blind tuning G-m041, D-m039, E-m002)
+     ("đăng ký hộ kinh doanh làm online được không hay phải lên phường", "online"),
+     ("co the dang ky khai sinh tren mang ko hay bat buoc phai len phuong", "online"),
+     # cash is no fee, money received is no fee (H-m054, A-m155)
+     ("nhan luong huu bang tien mat, muon chuyen qua ngan hang thi phai lam nhung buoc nao",
+      "steps"),
+     ("nghi viec roi rut bhxh 1 lan thi bao lau co tien", "time"),
+     # what to bring, in Huế words (H-c027); exempt from a fee (H-m045)
+     ("làm lại căn cước bị mất thì mang chi theo", "documents"),
+     ("lệ phí trước bạ khi bố mẹ cho tặng nhà đất cho con có được miễn ko", "fee")],
 )  # fmt: skip
 def test_the_aspect_is_read_from_the_words(text, aspect) -> None:
     assert aspect_in(text) == aspect
@@ -932,6 +983,7 @@ async def test_two_words_in_common_do_not_replace_the_procedure_in_context(servi
     [("bao lau thi co giay phep", "ask_procedure_time", "1.013225", "1.013225 time"),
      ("làm online được không, khỏi lên công an", "ask_procedure_online", "3.000347",
       "3.000347 online"),
+     ("làm lại mất phí bao nhiêu", "ask_procedure_fee", "1.013225", "1.013225 fee"),
      ("còn đăng ký kết hôn thì sao", "ask_procedure", "1.001193", "1.000894 overview")],
 )  # fmt: skip
 @pytest.mark.asyncio
@@ -996,3 +1048,32 @@ async def test_an_unsure_long_question_is_answered_by_the_procedure_name_picked_
         dispatcher, unsure(text, ranking, entities), {}
     )
     assert dispatcher.messages[0]["text"].startswith("📄 1.001193 conditions")
+
+
+@pytest.mark.asyncio
+async def test_a_name_picked_out_that_is_the_one_in_context_keeps_it(service) -> None:
+    # blind tuning A-c023: "xin phép" after a building permit is that permit, not "not found"
+    messages, events = await run(
+        procedure_action(service),
+        tracker(
+            "nhà nhỏ rứa cũng phải xin phép hả",
+            "ask_procedure_conditions",
+            entities=[{"entity": "procedure", "value": "xin phép"}],
+            slots={"procedure_code": "1.013225"},
+        ),
+    )
+    assert messages[0]["text"].startswith("📄 1.013225 conditions")
+    assert {"event": "slot", "name": "procedure_code", "value": "1.013225"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
+    # a name that shares nothing with it is still not found
+    missed, _ = await run(
+        procedure_action(service),
+        tracker(
+            "còn khai thác cát thì sao",
+            "ask_procedure",
+            entities=[{"entity": "procedure", "value": "khai thác cát"}],
+            slots={"procedure_code": "1.013225"},
+        ),
+    )
+    assert missed[0]["response"] == "utter_procedure_not_found"

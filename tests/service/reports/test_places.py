@@ -33,6 +33,16 @@ from bot.reports.places import commune_in, place_in
         ("nhà 2 tầng bên cạnh đang đổ bê tông ban đêm", None),
         ("nha ben canh noi xau nha minh", None),  # beside, not a quay (bến)
         ("rác ở bến xe Phía Nam ứ đọng", "bến xe Phía Nam"),
+        # a landmark named in full, then a comma (blind tuning H-c012); "công viên" is not
+        # "cổng" for being folded alike (H-c028)
+        (
+            "có mấy đứa khắc tên lên cột gỗ trong Đại Nội, gần điện Thái Hòa",
+            "Đại Nội, gần điện Thái Hòa",
+        ),
+        (
+            "chó thả rông ở công viên khu An Vân Dương rượt trẻ con chạy",
+            "công viên khu An Vân Dương",
+        ),
     ],
 )
 def test_the_place_in_a_description_is_kept_as_typed(text, place):
