@@ -96,3 +96,22 @@ def test_the_report_forms_buttons_each_send_what_they_answer() -> None:
         '/affirm{"report_urgency": "urgent"}',
         '/deny{"report_urgency": "normal"}',
     }
+
+
+def test_the_test_stories_are_read_by_rasa_as_written() -> None:
+    """A YAML slip in tests/stories shows here, not after training (rasa test core reads them
+    only then); every story's intents and actions are the domain's."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    files = sorted((ROOT / "tests" / "stories").glob("*.yml"))
+    assert files
+    for path in files:
+        steps = YAMLStoryReader(domain).read_from_file(str(path))
+        assert steps, path.name
+        for step in steps:
+            for event in step.events:
+                name = getattr(event, "action_name", None)
+                if name and not name.startswith("action_listen"):
+                    assert name in domain.action_names_or_texts, (path.name, name)
