@@ -391,13 +391,9 @@ class ValidateReportForm(FormValidationAction):
         nothing: only a confirmed report is filed (ActionSubmitReport).
         """
         from actions.actions import (
-            LONG_MESSAGE_WORDS,
-            OUT_OF_SCOPE_RELEVANCE,
-            REPORT_STARTS_AT,
             ActionAnswerProcedure,
             is_question,
             names_procedure,
-            question_names_a_procedure,
             search_procedures,
         )
 
@@ -411,35 +407,13 @@ class ValidateReportForm(FormValidationAction):
         ):
             return None
         stop = [SlotSet("requested_slot", None), ActiveLoop(None)]
-        answer = ActionAnswerProcedure(self.client)
         try:
-            search: dict[str, Any] | None = None
-            preview: dict[str, Any] | None = None
-            asked = is_question(text)
-            if asked and len(text.split()) >= LONG_MESSAGE_WORDS:
-                # "… Xã có biết không vậy?" ends a report told at length: with a civic
-                # problem in its words, a question that names no procedure is rhetorical.
-                preview = await self.client.report_preview({"description": text[:2000]})
-                top = (preview.get("categories") or [{}])[0]
-                if int(top.get("score") or 0) >= REPORT_STARTS_AT:
-                    asked = await question_names_a_procedure(self.client, text)
-            if asked:
+            if is_question(text):
                 search = await search_procedures(self.client, text)
                 if names_procedure(text, search, surely=True):
+                    answer = ActionAnswerProcedure(self.client)
                     return [*await answer.run(dispatcher, tracker, domain), *stop]
-            if preview is None:
-                preview = await self.client.report_preview({"description": text[:2000]})
-            if not preview.get("categories"):
-                # No civic problem in it: a procedure asked for without a question's shape
-                # ("đổi cà vẹt xe sang địa chỉ mới") is answered, never declined.
-                search = search or await search_procedures(self.client, text)
-                hits = search.get("hits") or [{}]
-                if (
-                    len(text.split()) < LONG_MESSAGE_WORDS  # not a private story around it
-                    and float(hits[0].get("relevance", 0.0)) >= OUT_OF_SCOPE_RELEVANCE
-                    and names_procedure(text, search, surely=True)
-                ):
-                    return [*await answer.run(dispatcher, tracker, domain), *stop]
+            preview = await self.client.report_preview({"description": text[:2000]})
         except (ServiceUnavailableError, ServiceRefusedError):
             return None  # the form goes on; nothing is declined on a failure
         if preview.get("categories"):
@@ -1039,20 +1013,6 @@ class ActionCancelReport(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        slot = tracker.get_slot("requested_slot")
-        text = _text(tracker)
-        if (
-            (tracker.active_loop or {}).get("name") == "report_form"
-            and slot
-            and text
-            and not text.startswith("/")
-            and not says_stop(text)
-            and reads_as_answer(str(slot), text)
-        ):
-            # Taken for cancelling, but the answer to the step in the step's own words:
-            # "chụp rồi mà máy hư gửi ko lên, thôi khỏi" (no photo), "ko nguy hiểm, chỉ bực
-            # thôi" (no danger). The form reads it (blind tuning G-c011, H-c006).
-            return [FollowupAction("report_form")]
         dispatcher.utter_message(response="utter_report_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), *_reset()]
 

@@ -77,11 +77,7 @@ _ADDRESS_NOUNS = set(
 _LANDMARKS = (
     "cho|cau|truong|ga|ben xe|ben(?! canh| kia| nay| ni| te)|cong vien|benh vien|nga ba|"
     "nga tu|dai noi|cua|lang|chua|"
-    "dinh|song|ho|con|chung cu|khu do thi|khu pho|quoc lo|thon|to dan pho|cong|"
-    # "đoạn dốc Nam Giao", "khu tái định cư Xuân Phú", "vòng xoay …" (blind tuning H-c009,
-    # F-m092)
-    "doan|doc|vong xoay|bung binh|bo song|bo ho|bai bien|nha van hoa|khu tai dinh cu"
-    "|khu dan cu|khu cong nghiep|khu"
+    "dinh|song|ho|con|chung cu|khu do thi|khu pho|quoc lo|thon|to dan pho|cong"
 )
 _ANCHOR = re.compile(
     r"\b(?:nha\s+)?(?:so|sn)\s*\d+[a-z]?(?:/\d+)*\b"
@@ -108,9 +104,7 @@ _MIN_PLACE_CHARS = 6
 # "phuong", "công an" to "cong", "cho" (to give) to "chợ"'s, "bên" (beside) to "bến"'s.
 # Typed with diacritics, the word must be the place word; typed without, it is taken.
 _ANCHOR_WORDS: dict[str, list[Word]] = {}
-for _word in words(
-    "phường xã cổng chợ cầu lăng làng chùa đình sông hồ cồn cửa thôn đường phố bến đoạn dốc"
-):
+for _word in words("phường xã cổng chợ cầu lăng làng chùa đình sông hồ cồn cửa thôn đường phố bến"):
     _ANCHOR_WORDS.setdefault(_word.folded, []).append(_word)
 
 

@@ -43,14 +43,6 @@ from bot.reports.places import commune_in, place_in
             "chó thả rông ở công viên khu An Vân Dương rượt trẻ con chạy",
             "công viên khu An Vân Dương",
         ),
-        # a stretch of road, a slope, a resettlement area (H-c009, F-m092)
-        ("đèn đường đoạn dốc Nam Giao tối hù mấy hôm ni", "đoạn dốc Nam Giao"),
-        (
-            "toan bo den duong khu tai dinh cu Xuan Phu mat dien tu toi qa",
-            "khu tai dinh cu Xuan Phu",
-        ),
-        ("đoán chừng mai mới sửa", None),
-        ("đoàn thanh niên tới dọn rồi", None),
     ],
 )
 def test_the_place_in_a_description_is_kept_as_typed(text, place):
