@@ -610,10 +610,10 @@ _NOTHING = re.compile(
 
 
 def _ends_with_particle(lowered: str) -> bool:
-    words = fold_words(lowered)
-    if _NOTHING.search(words):
+    if _NOTHING.search(fold_words(lowered)):
         return False
-    found = _PARTICLE_END.search(words)
+    # fold keeps every offset (fold_words drops punctuation), so the word is read as typed
+    found = _PARTICLE_END.search(fold(lowered))
     if not found or found.group("word") not in _PARTICLES:
         return False
     typed = lowered[found.start("word") : found.end("word")]

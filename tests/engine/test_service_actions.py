@@ -653,6 +653,8 @@ async def test_a_place_given_with_a_procedure_in_context_gets_its_place_answer(s
      # with diacritics the particle must be itself: "sửa chữa" is no "chưa" (H-m041)
      ("Đề nghị các đồng chí sớm cho sửa chữa.", False), ("sửa xong chưa", True),
      ("sua chua", True),
+     # the particle read where it stands, after a comma too
+     ("xin hỏi, đã sửa chưa", True), ("Đề nghị, sớm cho sửa chữa.", False),
      # nothing at all, told (H-c007); an indirect question still asks
      ("đang xây nhà, không thấy treo bảng giấy phép gì", False),
      ("không biết cần giấy tờ gì", True),
