@@ -144,12 +144,11 @@ def part_figures(
         "first_reply_by_aspect": {
             a: {
                 "messages": len(v),
-                "code_right": share(count(v, lambda m: code_right(m)), len(v)),
-                "aspect_right_when_code_right": share(
-                    count(v, lambda m: right[m.id]), count(v, lambda m: code_right(m))
-                ),
+                "code_right": share(codes, len(v)),
+                "aspect_right_when_code_right": share(count(v, lambda m: right[m.id]), codes),
             }
             for a, v in sorted(by_aspect.items())
+            for codes in [count(v, code_right)]
         },
         "first_reply_outcomes": {
             k: {
