@@ -47,7 +47,7 @@ _ASPECT_WORDS = (
         # "tiền" alone, but not cash ("tiền mặt") or money received ("có tiền")
         r"\b(?:le phi|phi|bao nhieu tien|het bao nhieu|ton bao nhieu|mat bao nhieu"
         r"|(?<!co )tien(?! mat)|bao nhieu mot|bao nhieu 1|gia bao nhieu|dong nao|xu nao"
-        r"|ton tien|duoc mien|mien phi|phan tram|tinh (?:the nao|sao|ra sao|nhu the nao))\b",
+        r"|ton tien|duoc mien|mien phi|phan tram|tinh (?:the nao|sao|ra sao|nhu the nao|rang))\b",
     ),
     (
         "time",
@@ -68,7 +68,8 @@ _ASPECT_WORDS = (
     (
         "place",
         # not "phường" alone: "cần mang gì lên phường" asks for the documents
-        r"\b(?:o dau|o mo|cho nao|cho mo|noi nao|nop o|lam o|co quan nao|nop cho ai"
+        r"\b(?:o dau|o mo|cho nao|cho mo|noi nao|nop o|lam o|(?:den|toi|len|o) co quan nao"
+        r"|nop cho ai"
         r"|(?:len|ra|di|toi|den|vo) (?:dau|mo))\b",
     ),
     ("conditions", r"\b(?:dieu kien|ai duoc|bat buoc|cung phai|truong hop nao)\b"),
@@ -115,7 +116,7 @@ _MAY_I = re.compile(r"\b(?:co duoc|co phai|co can|duoc khong|duoc ko)\b")
 # "… làm online được không hay phải lên phường": the office after "hay phải lên" is the
 # alternative the citizen would rather avoid, not what is asked.
 _ALTERNATIVE = re.compile(
-    r"\bhay (?:la )?(?:bat buoc )?(?:phai )?(?:chay )?(?:len|ra|den|toi|di|vo|xuong)\b.*$"
+    r"\bhay (?:la )?(?:bat buoc )?(?:phai )?(?:chay )?(?:len|ra|den|toi|di|vo|ve|xuong)\b.*$"
 )
 
 
@@ -342,6 +343,12 @@ class ActionAnswerProcedure(Action):
             # "chụp k được, đang chạy xe" taken for a procedure question in the middle of a
             # report: the form reads it as the answer it is (the rule runs the form next).
             return []
+        from actions.reports import ActionCheckReportStatus, asks_report_status
+
+        if asks_report_status(text):
+            # "PA-2026-000057 khi nào mới xong" taken for a question about a procedure's time:
+            # it asks after a report sent before.
+            return await ActionCheckReportStatus(self.client).run(dispatcher, tracker, domain)
         aspect = aspect_asked(latest, intent, text)
         code = _entity(latest, "procedure_code")
         mention = procedure_mention(latest)
@@ -585,6 +592,7 @@ _QUESTION = re.compile(
     r"|\b(?:o mo|ntn|cho nao|cho mo|noi nao|the nao|nhu nao|ra sao|ra rang|lam sao"
     r"|lam rang|bao nhieu|bao lau|khi nao|bao gio|can gi|can chi|can j|gom gi"
     r"|gom chi|nhung gi|giay gi|giay to gi|ho so gi|giay chi|giay to chi|ho so chi|nhung chi"
+    r"|mang gi|mang chi|mang j"
     r"|co phai|co can|co duoc|duoc khong"
     r"|duoc ko|dc khong|dc ko|dc k|hay khong|hay ko|phai khong|phai ko|cach nao|thu tuc)\b"
 )
@@ -661,6 +669,22 @@ OUT_OF_SCOPE_RELEVANCE = 0.6
 LONG_MESSAGE_WORDS = 15
 
 
+async def question_names_a_procedure(client: ServiceClient, text: str) -> bool:
+    """Whether the question of a long message, searched alone, matches a procedure: a
+    report ending in a rhetorical question ("… xe chở vật liệu ra vào liên tục. Xã có biết
+    không vậy?") asks for none."""
+    pieces = question_pieces(text)
+    if not pieces:
+        return True  # no question of its own to tell by: a question all the same
+    for piece in pieces:
+        try:
+            if (await client.search(piece, limit=MAX_CHOICES + 2)).get("matched"):
+                return True
+        except (ServiceUnavailableError, ServiceRefusedError):
+            return True
+    return False
+
+
 def names_procedure(text: str, search: dict[str, Any], *, surely: bool) -> bool:
     """Whether the search's answer to ``text`` names a procedure the citizen asks about.
 
@@ -721,19 +745,6 @@ class ActionWeighUnclear(Action):
             return []
         return await ActionDefaultAskAffirmation().run(dispatcher, tracker, domain)
 
-    async def _question_names_a_procedure(self, text: str) -> bool:
-        """Whether the question of a long message, searched alone, matches a procedure."""
-        pieces = question_pieces(text)
-        if not pieces:
-            return True  # no question of its own to tell by: a question all the same
-        for piece in pieces:
-            try:
-                if (await self.client.search(piece, limit=MAX_CHOICES + 2)).get("matched"):
-                    return True
-            except (ServiceUnavailableError, ServiceRefusedError):
-                return True
-        return False
-
     async def weigh(
         self,
         dispatcher: CollectingDispatcher,
@@ -756,7 +767,11 @@ class ActionWeighUnclear(Action):
             for r in latest.get("intent_ranking") or []
             if r.get("name") not in {"nlu_fallback", None}
         ]
-        if _entity(latest, "report_code") and guesses[:1] and guesses[0] in _ABOUT_A_REPORT:
+        from actions.reports import asks_report_status
+
+        if (
+            _entity(latest, "report_code") and guesses[:1] and guesses[0] in _ABOUT_A_REPORT
+        ) or asks_report_status(text):
             # "đã được cho mã PA-2026-000274 … rốt cuộc khi nào mới xong?": its status, which
             # changes nothing (reopening is offered from there). Told here, as its own rule
             # would: a follow-up action after an unsure intent ends in the fallback.
@@ -785,7 +800,10 @@ class ActionWeighUnclear(Action):
             # "Khác" is the category of what fits none: no evidence of a civic problem.
             if is_descriptive(text) and top.get("code") not in {None, "other"}:
                 problem = 0 if _info_question(text) else int(top.get("score") or 0)
-            procedure = names_procedure(text, search, surely=intent == "out_of_scope")
+            # The classifier out of scope, or unsure and leaning that way ("MU tối nay đá
+            # với đội nào"): only a sure match names a procedure.
+            leans_away = intent == "out_of_scope" or guesses[:1] == ["out_of_scope"]
+            procedure = names_procedure(text, search, surely=leans_away)
             sure = bool(preview.get("confident"))
             # A problem told as a statement is a report, even where the search finds a
             # procedure in its words ("xây nhà trên đất nông nghiệp, làm ban đêm"); told as a
@@ -798,13 +816,13 @@ class ActionWeighUnclear(Action):
             if asked and problem >= told and len(text.split()) >= LONG_MESSAGE_WORDS:
                 # A long report ending in a rhetorical question ("… xe chở vật liệu ra vào
                 # liên tục. Xã có biết không vậy?"): its question names no procedure.
-                asked = await self._question_names_a_procedure(text)
+                asked = await question_names_a_procedure(self.client, text)
             if problem >= told and not asked and not wants:
                 return [FollowupAction("report_form")]
             if problem >= REPORT_STARTS_AT and sure and not procedure:
                 return [FollowupAction("report_form")]
             context = tracker.get_slot("procedure_code")
-            if (context and aspect_in(text)) or procedure:
+            if (context and aspect_in(text) and not _info_question(text)) or procedure:
                 answer = ActionAnswerProcedure(self.client)
                 return await answer.run(dispatcher, tracker, domain)
             # One keyword word, or the model alone sure of a category: asked, never declined.

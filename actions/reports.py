@@ -274,7 +274,49 @@ def reads_as_answer(slot: str, text: str) -> bool:
         return urgency_in(text) is not None
     if slot == "report_confirmed":
         return says_send(text)
+    if slot == "report_address":
+        return says_place(text)
     return False
+
+
+def says_place(text: str) -> bool:
+    """A statement with the words of a place: the answer to "where is it?", whatever the
+    classifier made of it ("ở trước cổng trường Quốc Học" is no question about an office)."""
+    from actions.actions import is_question
+
+    words = _words(text)
+    return bool(_PLACE_WORDS.search(words)) and not is_question(text) and not says_stop(text)
+
+
+# A report sent before and asked after: its tracking code as citizens type it ("PA-2026-000123",
+# "pa 2026 000512", "PA2026000418"), or a report mentioned as sent ("phản ánh … tui gửi hôm
+# bữa", "… hôm qua của tui") with a progress question ("tới đâu rồi", "có ai xử lý chưa").
+_TRACKING_CODE = re.compile(r"\bpa ?20\d\d ?\d{3,6}\b")
+_A_REPORT = re.compile(r"\b(?:phan anh|bao cao|ma so)\b")
+_SENT_BEFORE = re.compile(
+    r"\b(?:da gui|(?:toi|tui|em|minh|mk|chau|con|bac|ba|me|ma) (?:da )?gui"
+    r"|gui (?:tu|hom|tuan|bua|lau|may)|(?:hom|bua|tuan|thang) (?:truoc|qua|bua|roi)"
+    r"|cua (?:toi|tui|em|minh|mk|ba|me|ma|ong|chau))\b"
+)
+_PROGRESS = re.compile(
+    r"\b(?:toi dau|den dau|xu ly (?:xong |roi |toi dau |den dau )?(?:chua|roi chua)"
+    r"|xong chua|xong het chua|tiep nhan chua|co (?:ai|nguoi) .{0,30}chua"
+    r"|(?:chuyen|giao) .{0,30}chua"
+    r"|sao chua|chua thay|tinh trang|tien do|khi nao (?:moi )?xong|sao lau|lau rua|lau vay"
+    r"|kiem tra|xem giup|xem gium|coi giup|coi gium|tra cuu)\b"
+)
+
+
+def asks_report_status(text: str) -> bool:
+    """Whether a message asks how a report sent before is going (its status, not a new
+    report): a tracking code with a progress question or little else, or a report
+    mentioned as sent with a progress question."""
+    words = _words(text)
+    progress = bool(_PROGRESS.search(words))
+    if _TRACKING_CODE.search(words):
+        rest = _TRACKING_CODE.sub(" ", words)
+        return progress or not is_descriptive(rest)
+    return progress and bool(_A_REPORT.search(words)) and bool(_SENT_BEFORE.search(words))
 
 
 def rating_in(text: str) -> int | None:
@@ -391,13 +433,29 @@ class ValidateReportForm(FormValidationAction):
         nothing: only a confirmed report is filed (ActionSubmitReport).
         """
         from actions.actions import (
+            LONG_MESSAGE_WORDS,
+            OUT_OF_SCOPE_RELEVANCE,
+            REPORT_STARTS_AT,
             ActionAnswerProcedure,
             is_question,
             names_procedure,
+            question_names_a_procedure,
             search_procedures,
         )
 
         text = _text(tracker)
+        stop = [SlotSet("requested_slot", None), ActiveLoop(None)]
+        if (
+            not tracker.get_slot("requested_slot")
+            and not tracker.get_slot("report_description")
+            and asks_report_status(text)
+        ):
+            # "phản ánh đèn đường hôm trước của em có ai tiếp nhận chưa" taken for a new
+            # report: the status of the one sent (nothing is filed unconfirmed).
+            return [
+                *await ActionCheckReportStatus(self.client).run(dispatcher, tracker, domain),
+                *stop,
+            ]
         if (
             tracker.get_slot("requested_slot")
             or tracker.get_slot("report_description")
@@ -406,14 +464,35 @@ class ValidateReportForm(FormValidationAction):
             or _location(tracker) is not None
         ):
             return None
-        stop = [SlotSet("requested_slot", None), ActiveLoop(None)]
+        answer = ActionAnswerProcedure(self.client)
         try:
-            if is_question(text):
+            search: dict[str, Any] | None = None
+            preview: dict[str, Any] | None = None
+            asked = is_question(text)
+            if asked and len(text.split()) >= LONG_MESSAGE_WORDS:
+                # "… Xã có biết không vậy?" ends a report told at length: with a civic
+                # problem in its words, a question that names no procedure is rhetorical.
+                preview = await self.client.report_preview({"description": text[:2000]})
+                top = (preview.get("categories") or [{}])[0]
+                if int(top.get("score") or 0) >= REPORT_STARTS_AT:
+                    asked = await question_names_a_procedure(self.client, text)
+            if asked:
                 search = await search_procedures(self.client, text)
                 if names_procedure(text, search, surely=True):
-                    answer = ActionAnswerProcedure(self.client)
                     return [*await answer.run(dispatcher, tracker, domain), *stop]
-            preview = await self.client.report_preview({"description": text[:2000]})
+            if preview is None:
+                preview = await self.client.report_preview({"description": text[:2000]})
+            if not preview.get("categories"):
+                # No civic problem in it: a procedure asked for without a question's shape
+                # ("đổi cà vẹt xe sang địa chỉ mới") is answered, never declined.
+                search = search or await search_procedures(self.client, text)
+                hits = search.get("hits") or [{}]
+                if (
+                    len(text.split()) < LONG_MESSAGE_WORDS  # not a private story around it
+                    and float(hits[0].get("relevance", 0.0)) >= OUT_OF_SCOPE_RELEVANCE
+                    and names_procedure(text, search, surely=True)
+                ):
+                    return [*await answer.run(dispatcher, tracker, domain), *stop]
         except (ServiceUnavailableError, ServiceRefusedError):
             return None  # the form goes on; nothing is declined on a failure
         if preview.get("categories"):
@@ -1013,6 +1092,20 @@ class ActionCancelReport(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        slot = tracker.get_slot("requested_slot")
+        text = _text(tracker)
+        if (
+            (tracker.active_loop or {}).get("name") == "report_form"
+            and slot
+            and text
+            and not text.startswith("/")
+            and not says_stop(text)
+            and reads_as_answer(str(slot), text)
+        ):
+            # Taken for cancelling, but the answer to the step in the step's own words:
+            # "chụp rồi mà máy hư gửi ko lên, thôi khỏi" (no photo), "ko nguy hiểm, chỉ bực
+            # thôi" (no danger). The form reads it (blind tuning G-c011, H-c006).
+            return [FollowupAction("report_form")]
         dispatcher.utter_message(response="utter_report_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), *_reset()]
 
@@ -1153,6 +1246,10 @@ class ActionReopenReport(ServiceAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if asks_report_status(_text(tracker)):
+            # "PA-2026-001052 răng chưa thấy ai xuống coi": how it is going; reopening is
+            # offered from the status when it was resolved.
+            return await ActionCheckReportStatus(self.client).run(dispatcher, tracker, domain)
         reason = _text(tracker) or "Người dân báo sự việc chưa được xử lý xong."
         code = await _resolved_report(self.client, tracker)
         if code is None:

@@ -188,8 +188,14 @@ def _digits(text: str) -> str:
     return "0" + digits[2:] if digits.startswith("84") and len(digits) == 11 else digits
 
 
+def _report_code(text: str) -> str:
+    digits = re.sub(r"\D", "", text)
+    return f"PA-{digits[:4]}-{digits[4:]}"
+
+
 _NORMALIZERS = {
     "upper_no_space": lambda s: re.sub(r"\s+", "", s).upper(),
+    "report_code": _report_code,
     "digits": _digits,
     "text": lambda s: s,
 }
@@ -209,8 +215,9 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
             "patterns": [
                 {
                     "entity": "report_code",
-                    "regex": r"(?<![\w-])pa\s*-\s*\d{4}\s*-\s*\d{6}(?![\w-])",
-                    "normalize": "upper_no_space",
+                    # as typed: "PA-2026-000123", "pa 2026 000512", "PA2026000418"
+                    "regex": r"(?<![\w-])pa\s*-?\s*\d{4}\s*-?\s*\d{6}(?![\w-])",
+                    "normalize": "report_code",
                 },
                 {
                     # one-stop application codes: 000.00.21.H57-250612-0003

@@ -86,6 +86,8 @@ def patterns() -> PatternEntityExtractor:
         ("PA-2026-000123 tới đâu rồi", "report_code", "PA-2026-000123"),
         ("ma pa-2025-004512 nha", "report_code", "PA-2025-004512"),
         ("mã PA - 2026 - 000777", "report_code", "PA-2026-000777"),
+        ("tinh trang phan anh ma PA 2026 000512", "report_code", "PA-2026-000512"),
+        ("xem tien do PA2026000418", "report_code", "PA-2026-000418"),
         ("hồ sơ 000.00.21.H57-250612-0003", "application_code", "000.00.21.H57-250612-0003"),
         ("so 0905 123 456", "phone", "0905123456"),
         ("goi +84 905.123.456", "phone", "0905123456"),

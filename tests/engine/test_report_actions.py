@@ -22,11 +22,13 @@ from actions.reports import (
     ActionReopenReport,
     ActionSubmitReport,
     ValidateReportForm,
+    asks_report_status,
     changed_place,
     citizen_of,
     is_descriptive,
     rating_in,
     says_no_photo,
+    says_place,
     says_send,
     says_stop,
     urgency_in,
@@ -184,6 +186,36 @@ async def test_a_question_mid_form_is_left_to_the_digression_rules(api) -> None:
     )
     events = await form.run(CollectingDispatcher(), asked, {"forms": {}})
     assert not [e for e in events if e["event"] == "slot" and e["name"] == "report_address"]
+
+
+@pytest.mark.parametrize("intent", ["ask_procedure_place", "check_report_status", "help"])
+@pytest.mark.asyncio
+async def test_a_place_told_at_the_place_question_is_the_place_whatever_the_intent(
+    api, intent
+) -> None:
+    # a statement with the words of a place is the answer, not a digression
+    form = ValidateReportForm(ServiceClient(api.url))
+    place = tracker(
+        "ở trước cổng trường Quốc Học, đoạn gần cầu",
+        intent,
+        slots={
+            "requested_slot": "report_address",
+            "report_description": "ổ gà to",
+            "report_category": "traffic_infrastructure",
+        },
+    )
+    events = await form.run(CollectingDispatcher(), place, {"forms": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["report_address"] == "ở trước cổng trường Quốc Học, đoạn gần cầu"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [("ở trước cổng trường Quốc Học", True), ("kiet 7 Le Loi", True),
+     ("nộp ở phường nào vậy", False), ("thôi hủy, ở nhà rồi", False), ("mệt quá", False)],
+)  # fmt: skip
+def test_a_place_is_read_in_a_statement_only(text: str, place: bool) -> None:
+    assert says_place(text) is place
 
 
 @pytest.mark.asyncio
@@ -679,3 +711,32 @@ async def test_a_new_place_written_at_the_summary_replaces_the_place_and_is_not_
         "report_address": "lan can ở Minh Lâu, trong lăng Minh Mạng",
         "report_commune": "Hương Thủy",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [("phản ánh đèn đường hôm trước của em có ai tiếp nhận chưa ad", True),
+     ("cho hỏi cái phản ánh tui gửi hôm bữa xữ lý chưa", True),
+     ("kiem tra giup ma PA-2026-000777", True),
+     ("PA 2026 000512", True),
+     ("Mã phản ánh của mạ tui là PA-2026-000589, mạ hỏi bữa ni có người xuống coi chưa", True),
+     ("cấp sổ đỏ lần đầu mất bao lâu vậy, nộp từ tháng trước mà chưa thấy", False),
+     ("đèn đường kiệt 12 Nguyễn Huệ tắt mấy hôm rồi", False),
+     ("PA-2026-000123 xong rồi mà đèn lại tắt, cột điện còn nghiêng sát mái nhà", False)],
+)  # fmt: skip
+def test_a_question_after_a_report_sent_before_is_told_from_a_new_report(text, asks) -> None:
+    assert asks_report_status(text) is asks
+
+
+@pytest.mark.asyncio
+async def test_a_status_question_taken_for_a_new_report_gets_the_status(api) -> None:
+    # blind tuning G-m118: classified as a report; nothing is filed, the status is told
+    form = ValidateReportForm(ServiceClient(api.url))
+    dispatcher = CollectingDispatcher()
+    asked = tracker("phản ánh đèn đường hôm trước của em có ai tiếp nhận chưa ad", "report_problem")
+    events = await form.run(dispatcher, asked, {"forms": {}})
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events if e["event"] == "active_loop"
+    ]
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_report_none_yet"]
+    assert not [e for e in events if e["event"] == "slot" and e["name"] == "report_description"]
