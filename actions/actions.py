@@ -667,6 +667,8 @@ REPORT_ASKS_AT = 1
 # được không") is answered on the search's own match.
 OUT_OF_SCOPE_RELEVANCE = 0.6
 LONG_MESSAGE_WORDS = 15
+# A follow-up asked in this many words or fewer names nothing else ("hết bao nhiêu tiền ạ").
+FOLLOW_UP_WORDS = 5
 
 
 async def question_names_a_procedure(client: ServiceClient, text: str) -> bool:
@@ -822,7 +824,12 @@ class ActionWeighUnclear(Action):
             if problem >= REPORT_STARTS_AT and sure and not procedure:
                 return [FollowupAction("report_form")]
             context = tracker.get_slot("procedure_code")
-            if (context and aspect_in(text) and not _info_question(text)) or procedure:
+            # An information question is no follow-up ("giá vé vào Đại Nội bao nhiêu tiền"),
+            # but the aspect asked in a few words is ("hết bao nhiêu tiền ạ").
+            follows = context and aspect_in(text)
+            if follows and _info_question(text) and len(text.split()) > FOLLOW_UP_WORDS:
+                follows = False
+            if follows or procedure:
                 answer = ActionAnswerProcedure(self.client)
                 return await answer.run(dispatcher, tracker, domain)
             # One keyword word, or the model alone sure of a category: asked, never declined.

@@ -465,7 +465,9 @@ def test_no_photo_is_read_in_the_citizens_words(text, expected) -> None:
      ("ko tới mức nguy hiểm", "normal"), ("nguy hiểm chi, chỉ dơ thôi", "normal"),
      ("hơi nguy hiểm, dốc mà tối om", "urgent"),
      # a question asked here is no answer ("khai" is not "k" + "ai"; H-c030)
-     ("à tiện hỏi, khai báo lưu trú cho khách thì chủ homestay làm trên VNeID được ko", None)],
+     ("à tiện hỏi, khai báo lưu trú cho khách thì chủ homestay làm trên VNeID được ko", None),
+     # danger first, then denied (J-c003)
+     ("nguy hiem thi khong, ma hinh nhu ong nuoc bi vo o dau cau", "normal")],
 )  # fmt: skip
 def test_the_danger_answer_is_read_in_the_citizens_words(text, expected) -> None:
     assert urgency_in(text) == expected
@@ -740,3 +742,88 @@ async def test_a_status_question_taken_for_a_new_report_gets_the_status(api) -> 
     ]
     assert [m.get("response") for m in dispatcher.messages] == ["utter_report_none_yet"]
     assert not [e for e in events if e["event"] == "slot" and e["name"] == "report_description"]
+
+
+def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+@pytest.mark.asyncio
+async def test_a_place_told_at_the_photo_question_is_the_place_and_the_photo_asked_again(
+    api,
+) -> None:
+    # blind tuning J-c017: the place known only by its commune; more of it at the photo step
+    form = ValidateReportForm(ServiceClient(api.url))
+    more = tracker(
+        "gan cho Phu Bai, phuong Phu Bai",
+        "inform_place",
+        slots={
+            "requested_slot": "report_photo_step",
+            "report_description": "biển báo tốc độ bị xe tông cong queo",
+            "report_category": "traffic_infrastructure",
+            "report_address": "Phú Bài",
+            "report_commune": "Phú Bài",
+        },
+    )
+    slots = _slots(await form.run(CollectingDispatcher(), more, {"forms": {}}))
+    assert slots["report_address"] == "gan cho Phu Bai, phuong Phu Bai"
+    assert "report_photo_step" not in slots
+
+
+@pytest.mark.asyncio
+async def test_no_photo_said_at_the_danger_question_asks_the_danger_again(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    late = tracker(
+        "toi chua chup",
+        "deny",
+        slots={"requested_slot": "report_urgency", "report_description": "biển báo cong queo"},
+    )
+    slots = _slots(await form.run(CollectingDispatcher(), late, {"forms": {}}))
+    assert slots.get("report_photo_step") == "skipped" and "report_urgency" not in slots
+
+
+@pytest.mark.asyncio
+async def test_the_danger_answered_at_the_place_question_is_kept_and_the_place_asked_again(
+    api,
+) -> None:
+    # blind tuning I-c012: "không nguy hiểm tính mạng" was taken for an address
+    form = ValidateReportForm(ServiceClient(api.url))
+    early = tracker(
+        "khong nguy hiem tinh mang",
+        "report_problem",
+        slots={"requested_slot": "report_address", "report_description": "ép khách đi thuyền"},
+    )
+    slots = _slots(await form.run(CollectingDispatcher(), early, {"forms": {}}))
+    assert slots.get("report_urgency") == "normal" and "report_address" not in slots
+
+
+@pytest.mark.asyncio
+async def test_the_danger_said_again_at_the_summary_changes_nothing_and_asks_nothing(api) -> None:
+    form = ValidateReportForm(ServiceClient(api.url))
+    dispatcher = CollectingDispatcher()
+    again = tracker(
+        "khong nguy hiem lam",
+        "report_problem",
+        slots={"requested_slot": "report_confirmed", "report_urgency": "normal"},
+    )
+    slots = _slots(await form.run(dispatcher, again, {"forms": {}}))
+    assert slots.get("report_confirmed", "unset") is None and "report_urgency" not in slots
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["à nhân tiện báo luôn, đường vô kiệt 5 Hàn Mặc Tử bị đào lên lắp ống rồi bỏ đó cả tháng",
+     "xin chao. co 1 cai hole rat lon tren duong, hom qua toi thay 1 nguoi nga xe may"],
+)  # fmt: skip
+@pytest.mark.asyncio
+async def test_a_problem_at_a_public_place_is_never_declined_for_want_of_a_category(
+    api, text
+) -> None:
+    # blind tuning J-c026, J-c005: no category's words, but a street: the category is asked
+    api.preview = {**PREVIEW, "categories": [], "confident": False, "place": None}
+    form = ValidateReportForm(ServiceClient(api.url))
+    dispatcher = CollectingDispatcher()
+    slots = _slots(await form.run(dispatcher, tracker(text, "report_problem"), {"forms": {}}))
+    assert slots["report_description"] == text
+    assert "utter_out_of_scope_report" not in [m.get("response") for m in dispatcher.messages]
