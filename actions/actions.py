@@ -276,12 +276,34 @@ _GENERIC_MENTIONS = {
 }  # fmt: skip
 
 
+# What a name picked out may hold besides a procedure's own words: pointers to the one in
+# context ("giấy đó", "cái ni"), question words ("sao") — matched as written, since "đó" is
+# not "đỏ" (sổ đỏ) — and the words of papers in general ("mang giấy", "hồ sơ đó").
+_POINTERS = frozenset("đó đấy này ni nớ kia tê ấy nọ cái sao gì chi j vậy rứa".split())
+_PAPER_WORDS = frozenset("giay to ho so don khai ban phep chung nhan xac thu tuc the".split())
+
+
 def procedure_mention(latest: dict[str, Any]) -> str | None:
     """The procedure's name the classifier picked out of the message, unless it names none
-    ("cần mang giấy gì": a paper, not a procedure's name)."""
+    ("cần mang giấy gì": a paper, not a procedure's name; "An Cựu": a commune)."""
     mention = _entity(latest, "procedure")
-    if mention and fold_words(mention).strip() in _GENERIC_MENTIONS:
+    if not mention:
         return None
+    folded_mention = fold_words(mention).strip()
+    if folded_mention in _GENERIC_MENTIONS:
+        return None
+    communes = {
+        fold_words(str(e.get(key) or ""))
+        for e in latest.get("entities") or []
+        if e.get("entity") == "commune"
+        for key in ("value", "text")
+    }
+    if folded_mention in communes:
+        return None  # "nhà tui ở An Cựu thì làm ở mô": where, not what
+    written = [w for w in re.findall(r"\w+", mention.lower()) if w not in _POINTERS]
+    rest = [w for w in fold_words(" ".join(written)).split() if w not in _ASPECT_VOCABULARY]
+    if all(w in _PAPER_WORDS for w in rest):
+        return None  # "giấy đó", "mang giấy", "sao": the one in context, or none
     return mention
 
 

@@ -25,6 +25,7 @@ from actions.actions import (
     ActionWeighUnclear,
     aspect_in,
     is_question,
+    procedure_mention,
     question_clause,
     question_pieces,
 )
@@ -1149,3 +1150,22 @@ async def test_a_name_picked_out_that_is_the_one_in_context_keeps_it(service) ->
         ),
     )
     assert missed[0]["response"] == "utter_procedure_not_found"
+
+
+@pytest.mark.parametrize(
+    ("mention", "kept"),
+    [("sổ đỏ", True), ("làm căn cước", True), ("thẻ tạm trú", True), ("ly lich tu phap", True),
+     # blind tuning E-c012, B-c024, I-c028: a question word, a paper, a pointer to the one in
+     # context, picked out as a procedure's name
+     ("sao", False), ("mang giấy", False), ("giấy đó", False), ("hồ sơ đó", False),
+     ("sổ đó", False), ("lệ phí", False)],
+)  # fmt: skip
+def test_a_name_picked_out_names_a_procedure_only_with_words_of_its_own(mention, kept) -> None:
+    latest = {"entities": [{"entity": "procedure", "value": mention}]}
+    assert (procedure_mention(latest) == mention) is kept
+
+
+def test_a_commune_picked_out_as_a_procedures_name_is_no_procedure() -> None:
+    # blind tuning I-c025: "nhà tui ở An Cựu thì làm ở mô" switched to a tax procedure
+    both = [{"entity": "procedure", "value": "An Cựu"}, {"entity": "commune", "value": "An Cựu"}]
+    assert procedure_mention({"entities": both}) is None
