@@ -137,6 +137,10 @@ def tracker(
     )
 
 
+def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
 def test_a_first_message_describes_a_problem_only_when_it_says_what_happened() -> None:
     assert is_descriptive("đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi")
     assert is_descriptive("rac u dong dau kiet 12")
@@ -164,7 +168,7 @@ async def test_the_first_message_fills_description_category_place_and_commune(ap
     text = "đèn đường kiệt 45 Phan Đình Phùng tắt mấy hôm rồi"
     dispatcher = CollectingDispatcher()
     events = await form.run(dispatcher, tracker(text, "report_problem"), {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["report_description"] == text
     assert slots["report_category"] == "street_lighting"
     # The place the citizen wrote is kept (never asked again); the danger is always asked.
@@ -205,7 +209,7 @@ async def test_a_place_told_at_the_place_question_is_the_place_whatever_the_inte
         },
     )
     events = await form.run(CollectingDispatcher(), place, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["report_address"] == "ở trước cổng trường Quốc Học, đoạn gần cầu"
 
 
@@ -232,7 +236,7 @@ async def test_no_photo_said_at_the_place_question_is_no_place(api) -> None:
         },
     )
     events = await form.run(CollectingDispatcher(), early, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots.get("report_photo_step") == "skipped"
     assert "report_address" not in slots and slots.get("requested_slot") == "report_address"
 
@@ -252,7 +256,7 @@ async def test_stopping_in_so_many_words_stops_the_form_whatever_the_intent(api,
     assert {"event": "active_loop", "name": None} in [
         {k: e.get(k) for k in ("event", "name")} for e in events if e["event"] == "active_loop"
     ]
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["report_description"] is None and slots["requested_slot"] is None
     assert [m.get("response") for m in dispatcher.messages] == ["utter_report_cancelled"]
 
@@ -267,7 +271,7 @@ async def test_a_shared_location_is_the_place(api) -> None:
         metadata={"location": {"latitude": 16.4637, "longitude": 107.5909}},
     )
     events = await form.run(CollectingDispatcher(), shared, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["report_address"] == "Vị trí đã chia sẻ (16.46370, 107.59090)"
     assert (slots["report_latitude"], slots["report_longitude"]) == (16.4637, 107.5909)
 
@@ -337,7 +341,7 @@ async def test_changing_the_place_from_the_summary_clears_it_to_be_asked_again(a
         entities=[{"entity": "report_edit", "value": "report_address"}],
     )
     events = await form.run(CollectingDispatcher(), edit, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["report_address"] is None and slots["report_commune"] is None
     assert slots.get("report_confirmed") is None
 
@@ -353,7 +357,7 @@ async def test_following_a_duplicate_confirms_without_filing_a_new_report(api) -
         entities=[{"entity": "report_follow", "value": "pa-2026-000007"}],
     )  # fmt: skip
     events = await form.run(CollectingDispatcher(), follow, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert (slots["report_follow"], slots["report_confirmed"]) == ("PA-2026-000007", True)
 
 
@@ -372,7 +376,7 @@ async def test_a_forged_follow_payload_is_not_taken(api, offered) -> None:
         entities=[{"entity": "report_follow", "value": "PA-2026-000002"}],
     )  # fmt: skip
     events = await form.run(CollectingDispatcher(), forged, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots.get("report_follow") is None and slots.get("report_confirmed") is None
     assert not [r for r in api.received if r[1].endswith("/follow")]
 
@@ -402,7 +406,7 @@ async def test_a_pressed_category_is_taken_only_when_the_service_knows_it(api, v
         entities=[{"entity": "report_category", "value": value}],
     )
     events = await form.run(CollectingDispatcher(), pressed, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots.get("report_category") == (value if value == "street_lighting" else None)
 
 
@@ -500,7 +504,7 @@ async def test_a_free_text_at_the_commune_question_is_asked_once_and_read_for_wh
                "report_address": "kiệt 12 Nguyễn Huệ", "requested_slot": "report_commune"},
     )  # fmt: skip
     events = await form.run(dispatcher, answer, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["report_commune"] == "không rõ"  # the operations centre places it
     assert slots["report_photo_step"] == "skipped"  # never asked for the photo again
 
@@ -516,7 +520,7 @@ async def test_at_the_summary_ok_gui_confirms_and_a_danger_answer_changes_the_ur
     events = await form.run(
         CollectingDispatcher(), tracker("có, nguy hiểm lắm", "other", slots=summary), {}
     )
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["report_urgency"] == "urgent" and slots.get("report_confirmed") is None
 
 
@@ -544,7 +548,7 @@ async def test_a_location_shared_at_the_commune_question_places_the_typed_addres
         metadata={"location": {"latitude": 16.4637, "longitude": 107.5909}},
     )  # fmt: skip
     events = await form.run(CollectingDispatcher(), shared, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert (slots["report_latitude"], slots["report_longitude"]) == (16.4637, 107.5909)
     assert slots.get("report_address", "kiệt 12 Nguyễn Huệ") == "kiệt 12 Nguyễn Huệ"
     assert slots.get("requested_slot") != "report_commune"
@@ -575,7 +579,7 @@ async def test_a_private_matter_classified_as_a_report_is_declined_with_a_way_ba
     assert {"event": "active_loop", "name": None} in [
         {k: e.get(k) for k in ("event", "name")} for e in events if e["event"] == "active_loop"
     ]
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["requested_slot"] is None
     assert slots["report_offered_text"] == text  # kept for the button
     [said] = dispatcher.messages
@@ -588,7 +592,7 @@ async def test_pressing_report_after_a_decline_keeps_what_the_citizen_wrote(api)
     text = "cái ghế đá công viên gãy rồi"
     pressed = tracker("/report_problem", "report_problem", slots={"report_offered_text": text})
     events = await form.run(CollectingDispatcher(), pressed, {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["report_description"] == text
     assert slots["report_offered_text"] is None
     assert not [e for e in events if e["event"] == "active_loop"]
@@ -638,7 +642,7 @@ async def test_a_message_with_only_the_models_guess_of_a_category_starts_the_rep
     text = "quán cf cho khách để xe lấn ra tới giữa đường, tối đi qua không được"
     dispatcher = CollectingDispatcher()
     events = await form.run(dispatcher, tracker(text, "report_problem"), {"forms": {}})
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = _slots(events)
     assert slots["report_description"] == text
     assert not [e for e in events if e["event"] == "active_loop"]
 
@@ -742,10 +746,6 @@ async def test_a_status_question_taken_for_a_new_report_gets_the_status(api) -> 
     ]
     assert [m.get("response") for m in dispatcher.messages] == ["utter_report_none_yet"]
     assert not [e for e in events if e["event"] == "slot" and e["name"] == "report_description"]
-
-
-def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
 
 @pytest.mark.asyncio
