@@ -841,7 +841,10 @@ class ActionWeighUnclear(Action):
                 # A long report ending in a rhetorical question ("… xe chở vật liệu ra vào
                 # liên tục. Xã có biết không vậy?"): its question names no procedure.
                 asked = await question_names_a_procedure(self.client, text)
-            if problem >= told and not asked and not wants:
+            # One keyword word against a procedure the search names ("lam ho chieu lan dau":
+            # "ho" folds to the pothole's "hố"; blind tuning L-c016): the procedure.
+            weak = problem < REPORT_STARTS_AT and procedure
+            if problem >= told and not asked and not wants and not weak:
                 return [FollowupAction("report_form")]
             if problem >= REPORT_STARTS_AT and sure and not procedure:
                 return [FollowupAction("report_form")]

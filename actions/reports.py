@@ -286,6 +286,17 @@ def reads_as_answer(slot: str, text: str) -> bool:
     return False
 
 
+def _more_of_the_place(tracker: Tracker, text: str) -> str:
+    """The address with more of the place said later: the new words alone when the place was
+    known only by its commune (or they repeat it), else both, as said — nothing is dropped."""
+    address = str(tracker.get_slot("report_address") or "")
+    if not address or address == tracker.get_slot("report_commune") or fold(address) in fold(text):
+        return text[:500]
+    if fold(text) in fold(address):
+        return address[:500]
+    return f"{address}, {text}"[:500]
+
+
 def says_place(text: str) -> bool:
     """A statement with the words of a place: the answer to "where is it?", whatever the
     classifier made of it ("ở trước cổng trường Quốc Học" is no question about an office)."""
@@ -671,6 +682,14 @@ class ValidateReportForm(FormValidationAction):
             return {"report_category": preview["categories"][0]["code"]}
         if fold(text).strip() in {"khac", "cai khac", "loai khac", "linh vuc khac"}:
             return {"report_category": "other"}
+        ahead = self._another_steps_answer(tracker, text)
+        if ahead:
+            # "kiệt 60 Trần Phú", "ko có hình", "nguy hiểm lắm" at "which field?": the answer
+            # to another question, taken for it (blind tuning K-c001, K-c011); the category
+            # is asked once more, then filed as "other" — never a loop.
+            if tracker.get_slot("report_category_missed"):
+                return {**ahead, "report_category": "other"}
+            return {**ahead, "report_category": None, "report_category_missed": True}
         if tracker.get_slot("report_category_missed"):
             # Asked once, missed once: never a loop. The operations centre sorts it out, and
             # the answer is read for what it is (often the answer to the photo question).
@@ -680,6 +699,20 @@ class ValidateReportForm(FormValidationAction):
             return slots
         dispatcher.utter_message(response="utter_report_category_unclear")
         return {"report_category": None, "report_category_missed": True}
+
+    @staticmethod
+    def _another_steps_answer(tracker: Tracker, text: str) -> dict[str, Any]:
+        """The slots ``text`` fills when it answers a step other than the one asked: more of
+        the place (a place known only by its commune takes the words), no photo, the danger."""
+        slots: dict[str, Any] = {}
+        if says_no_photo(text):
+            slots["report_photo_step"] = "skipped"
+        elif says_place(text) and tracker.get_slot("report_latitude") is None:
+            slots["report_address"] = _more_of_the_place(tracker, text)
+        danger = danger_said(text)
+        if danger is not None:
+            slots["report_urgency"] = danger
+        return slots
 
     # -- place -------------------------------------------------------------------------
 
@@ -721,6 +754,12 @@ class ValidateReportForm(FormValidationAction):
             # "không nguy hiểm tính mạng" answers the danger question ahead, no place: kept,
             # and the place is asked again (blind tuning I-c012).
             return {"report_urgency": danger}
+        from actions.actions import aspect_in, is_question
+
+        if not _PLACE_WORDS.search(_words(text)) and (is_question(text) or aspect_in(text)):
+            # "phi bao nhieu" is a question, not where the problem is (blind tuning L-c016):
+            # the place is asked again.
+            return {"report_address": None}
         return {"report_address": text, "report_latitude": None, "report_longitude": None}
 
     async def validate_report_address(
@@ -803,12 +842,9 @@ class ValidateReportForm(FormValidationAction):
             # "gần chợ Phú Bài, phường Phú Bài" at the photo question: more about the place,
             # not "no photo" (blind tuning J-c017). A place known only by its commune takes
             # the words; the photo is asked again.
-            address = tracker.get_slot("report_address")
-            if tracker.get_slot("report_latitude") is None and (
-                not address or address == tracker.get_slot("report_commune")
-            ):
-                address = text[:500]
-            return {"report_address": address}
+            if tracker.get_slot("report_latitude") is not None:
+                return {"report_address": tracker.get_slot("report_address")}
+            return {"report_address": _more_of_the_place(tracker, text)}
         slots: dict[str, Any] = {"report_photo_step": "skipped"}
         danger = danger_said(text)  # "ko có hình, mà nguy hiểm lắm": not asked again
         if danger is not None:

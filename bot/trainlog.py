@@ -25,6 +25,7 @@ COMPONENTS = {
     "LexicalSyntacticFeaturizer": "word shapes",
     "DIETClassifier": "intents and procedure names",
     "OutOfScopeGate": "second opinion on out-of-scope messages",
+    "LinearIntentMixer": "intents from the words of data/nlu and the catalogue",
     "GazetteerEntityExtractor": "commune names",
     "EntitySynonymMapper": "entity synonyms",
     "MemoizationPolicy": "the stories, remembered",

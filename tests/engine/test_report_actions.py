@@ -827,3 +827,77 @@ async def test_a_problem_at_a_public_place_is_never_declined_for_want_of_a_categ
     slots = _slots(await form.run(dispatcher, tracker(text, "report_problem"), {"forms": {}}))
     assert slots["report_description"] == text
     assert "utter_out_of_scope_report" not in [m.get("response") for m in dispatcher.messages]
+
+
+@pytest.mark.asyncio
+async def test_a_place_at_the_category_question_is_the_place_and_the_category_is_asked_again(
+    api,
+) -> None:
+    # blind tuning K-c011: "kiệt 60 Trần Phú" answered to "which field?" was refused
+    api.preview = {**PREVIEW, "categories": [], "confident": False, "commune": None}
+    form = ValidateReportForm(ServiceClient(api.url))
+    place = tracker(
+        "kiệt 60 Trần Phú",
+        "inform_place",
+        slots={
+            "requested_slot": "report_category",
+            "report_description": "sáng nay ai đổ một đống rác ngay trước cổng trường mầm non",
+            "report_address": "cổng trường",
+        },
+    )
+    dispatcher = CollectingDispatcher()
+    slots = _slots(await form.run(dispatcher, place, {"forms": {}}))
+    assert slots["report_address"] == "cổng trường, kiệt 60 Trần Phú"  # nothing dropped
+    assert slots.get("report_category") is None
+    assert dispatcher.messages == []  # not refused
+
+
+@pytest.mark.asyncio
+async def test_no_photo_at_the_category_question_skips_the_photo_and_asks_the_category_once_more(
+    api,
+) -> None:
+    # blind tuning K-c001: "ko co chup hinh ad oi" answered to "which field?" was refused
+    api.preview = {**PREVIEW, "categories": [], "confident": False, "commune": None}
+    form = ValidateReportForm(ServiceClient(api.url))
+    slots_before = {"requested_slot": "report_category", "report_description": "o kga sụp lở"}
+    late = tracker("ko co chup hinh ad oi", "deny", slots=slots_before)
+    dispatcher = CollectingDispatcher()
+    slots = _slots(await form.run(dispatcher, late, {"forms": {}}))
+    assert slots["report_photo_step"] == "skipped"
+    assert slots.get("report_category") is None and slots["report_category_missed"] is True
+    assert not dispatcher.messages
+    # The next answer that is no category either files it as "other": never a loop.
+    danger = tracker(
+        "co, toi qua co chi kia bi te roi",
+        "out_of_scope",
+        slots={**slots_before, "report_photo_step": "skipped", "report_category_missed": True},
+    )
+    slots = _slots(await form.run(CollectingDispatcher(), danger, {"forms": {}}))
+    assert slots["report_category"] == "other"
+
+
+@pytest.mark.asyncio
+async def test_the_danger_at_the_category_question_is_kept(api) -> None:
+    api.preview = {**PREVIEW, "categories": [], "confident": False, "commune": None}
+    form = ValidateReportForm(ServiceClient(api.url))
+    danger = tracker(
+        "nguy hiem lam, xe may de te",
+        "report_problem",
+        slots={"requested_slot": "report_category", "report_description": "o kga sụp lở"},
+    )
+    slots = _slots(await form.run(CollectingDispatcher(), danger, {"forms": {}}))
+    assert slots["report_urgency"] == "urgent" and slots.get("report_category") is None
+
+
+@pytest.mark.asyncio
+async def test_a_question_at_the_place_question_is_no_address(api) -> None:
+    # blind tuning L-c016: "phi bao nhieu" became the report's address
+    form = ValidateReportForm(ServiceClient(api.url))
+    asked = tracker(
+        "phi bao nhieu",
+        "ask_procedure_fee",
+        confidence=0.68,
+        slots={"requested_slot": "report_address", "report_description": "ổ gà giữa đường"},
+    )
+    slots = _slots(await form.run(CollectingDispatcher(), asked, {"forms": {}}))
+    assert not slots.get("report_address")

@@ -937,7 +937,8 @@ async def test_the_category_question_missed_twice_is_other_never_a_loop(service)
                          requested_slot="report_category")
     )  # fmt: skip
     assert first["report_category"] is None and first["report_category_missed"] is True
-    assert said[0]["response"] == "utter_report_category_unclear"
+    # the photo question answered ahead: taken, and the category asked once more, unrefused
+    assert first["report_photo_step"] == "skipped" and said == []
     second, _ = await form_slots(
         service, in_form("k có ảnh", "deny", report_category=None, report_category_missed=True,
                          requested_slot="report_category")
@@ -1169,3 +1170,27 @@ def test_a_commune_picked_out_as_a_procedures_name_is_no_procedure() -> None:
     # blind tuning I-c025: "nhà tui ở An Cựu thì làm ở mô" switched to a tax procedure
     both = [{"entity": "procedure", "value": "An Cựu"}, {"entity": "commune", "value": "An Cựu"}]
     assert procedure_mention({"entities": both}) is None
+
+
+# blind tuning L-c016: "hộ chiếu" typed without diacritics is "ho chieu", whose "ho" folds to
+# the pothole keyword "hố"; the search names the passport procedure with two words and more
+PASSPORT = hit("1.001456", "Cấp hộ chiếu phổ thông không gắn chíp điện tử ở trong nước")
+SEARCHES["lam ho chieu lan dau o hue"] = {
+    "matched": True, "terms": ["ho", "chieu", "lan", "dau"],
+    "hits": [{**PASSPORT, "relevance": 0.8}], "alternatives": [PASSPORT],
+}  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_one_keyword_word_does_not_start_a_report_against_a_procedure_the_search_names(
+    service,
+) -> None:
+    service.preview = {"categories": [{"code": "traffic_infrastructure",
+                                       "name": "Hạ tầng giao thông", "score": 1}],
+                       "confident": False}  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    events = await ActionWeighUnclear(ServiceClient(service.url)).run(
+        dispatcher, tracker("lam ho chieu lan dau o hue", "nlu_fallback"), {}
+    )
+    assert _followups(events) == []
+    assert dispatcher.messages[0]["text"].startswith("📄 1.001456")
