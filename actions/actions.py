@@ -139,7 +139,7 @@ def aspect_in(text: str) -> str | None:
 # On the blind tuning part (304 procedure messages, 8 writers): aspect right for 275 with the
 # intent first, 291 with the words first, 297 with the words first and this threshold (the
 # same from 0.6 to 0.8).
-ASPECT_CONFIDENCE = 0.6
+ASPECT_CONFIDENCE = 0.55
 
 
 def aspect_asked(latest: dict[str, Any], intent: str, text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
@@ -34,7 +35,11 @@ def parsed(text: str, intent: str, confidence: float = 0.99) -> Message:
     return message
 
 
-FALLBACK_THRESHOLD = 0.6  # config.yml's FallbackClassifier
+FALLBACK_THRESHOLD = next(  # config.yml's FallbackClassifier
+    c["threshold"]
+    for c in yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    if c["name"] == "FallbackClassifier"
+)
 
 
 def test_a_cooking_question_taken_for_a_procedure_is_answered_as_out_of_scope(gate) -> None:
@@ -109,3 +114,9 @@ def test_without_out_of_scope_examples_it_changes_nothing(model_storage, resourc
     [message] = component.process([before])
     assert message.get(INTENT) == {"name": "greet", "confidence": 0.99}
     assert message.get(INTENT_RANKING_KEY) == ranking
+
+
+def test_the_actions_take_the_classifiers_aspect_from_the_fallbacks_threshold() -> None:
+    from actions.actions import ASPECT_CONFIDENCE
+
+    assert ASPECT_CONFIDENCE == FALLBACK_THRESHOLD
