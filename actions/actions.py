@@ -351,6 +351,22 @@ class ActionAnswerProcedure(Action):
         known = set(fold_words(name or "").split()) | _ASPECT_VOCABULARY
         return sum(1 for t in terms if t not in known) >= 2
 
+    async def _tells_a_problem(self, text: str) -> bool:
+        """Whether a message is a civic problem told as a statement: two keyword words of a
+        category, or the report classifier sure of one (not "other"), and no question."""
+        from actions.reports import is_descriptive
+
+        if not text or text.startswith("/") or is_question(text) or not is_descriptive(text):
+            return False
+        try:
+            preview = await self.client.report_preview({"description": text[:2000]})
+        except (ServiceUnavailableError, ServiceRefusedError):
+            return False
+        top = (preview.get("categories") or [{}])[0]
+        if top.get("code") in {None, "other"}:
+            return False
+        return int(top.get("score") or 0) >= REPORT_STARTS_AT or bool(preview.get("confident"))
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
@@ -432,6 +448,11 @@ class ActionAnswerProcedure(Action):
                     # "nhà nhỏ rứa cũng phải xin phép hả" after a building permit: the name
                     # picked out is the one in context, said in other words.
                     code = context
+                elif not tracker.active_loop_name and await self._tells_a_problem(text):
+                    # "chung cư bọn mình mất nước 2 ngày rồi…" taken for a procedure question:
+                    # no procedure found, a civic problem told — the report it is (blind
+                    # tuning H-c002), never "not found".
+                    return [FollowupAction("report_form")]
                 elif named:
                     dispatcher.utter_message(
                         response="utter_procedure_not_found", query=mention or text

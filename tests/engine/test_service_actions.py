@@ -1194,3 +1194,29 @@ async def test_one_keyword_word_does_not_start_a_report_against_a_procedure_the_
     )
     assert _followups(events) == []
     assert dispatcher.messages[0]["text"].startswith("📄 1.001456")
+
+
+@pytest.mark.asyncio
+async def test_a_problem_told_as_a_statement_that_names_no_procedure_starts_the_report(
+    service,
+) -> None:
+    # blind tuning H-c002: a report the classifier took for a procedure question was answered
+    # "not found", and the whole report was lost
+    service.preview = {"categories": [{"code": "water_supply", "name": "Cấp nước",
+                                       "score": 2}], "confident": True}  # fmt: skip
+    text = "chung cư bọn mình mất nước 2 ngày rồi, hỏi ban quản lý thì họ đổ cho công ty cấp nước"
+    said, events = await run(procedure_action(service), tracker(text, "ask_procedure"))
+    assert _followups(events) == ["report_form"] and said == []
+
+
+@pytest.mark.asyncio
+async def test_a_question_that_names_no_procedure_is_still_not_found_not_a_report(service) -> None:
+    service.preview = {"categories": [{"code": "water_supply", "name": "Cấp nước",
+                                       "score": 2}], "confident": True}  # fmt: skip
+    text = "mất nước thì làm thủ tục gì để được bồi thường ạ?"
+    said, events = await run(
+        procedure_action(service),
+        tracker(text, "ask_procedure", [{"entity": "procedure", "value": "bồi thường"}]),
+    )
+    assert _followups(events) == []
+    assert said[0]["response"] == "utter_procedure_not_found"
