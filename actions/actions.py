@@ -47,12 +47,13 @@ _ASPECT_WORDS = (
         # "tiền" alone, but not cash ("tiền mặt") or money received ("có tiền")
         r"\b(?:le phi|phi|bao nhieu tien|het bao nhieu|ton bao nhieu|mat bao nhieu"
         r"|(?<!co )tien(?! mat)|bao nhieu mot|bao nhieu 1|gia bao nhieu|dong nao|xu nao"
+        r"|(?:ton|mat|het|phi) bao nhiu|bao nhiu (?:tien|mot|1)"
         r"|ton tien|duoc mien|mien phi|phan tram|tinh (?:the nao|sao|ra sao|nhu the nao|rang))\b",
     ),
     (
         "time",
-        r"\b(?:bao lau|may ngay|bao nhieu ngay|may thang|bao gio|khi nao|thoi gian|lau khong"
-        r"|lau ko|mat may)\b",
+        r"\b(?:bao lau|may ngay|bao nhieu ngay|bao nhiu ngay|may thang|bao gio|khi nao|thoi gian"
+        r"|lau khong|lau ko|mat may)\b",
     ),
     (
         "online",
@@ -70,6 +71,10 @@ _ASPECT_WORDS = (
         # not "phường" alone: "cần mang gì lên phường" asks for the documents
         r"\b(?:o dau|o mo|cho nao|cho mo|noi nao|nop o|lam o|(?:den|toi|len|o) co quan nao"
         r"|nop cho ai"
+        # "ở công an phường được không": whether it can be done there
+        # (not "ở Huế làm trên mạng được không", which asks about filing online)
+        r"|o (?:ubnd |cong an |uy ban )?(?:phuong|xa|tinh|huyen|que|hue|thanh pho)"
+        r"(?: (?!tren|qua|online|onl|truc)\w+){0,3}? (?:co )?duoc (?:khong|ko|k)"
         r"|(?:len|ra|di|toi|den|vo) (?:dau|mo))\b",
     ),
     ("conditions", r"\b(?:dieu kien|ai duoc|bat buoc|cung phai|truong hop nao)\b"),

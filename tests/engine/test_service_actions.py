@@ -749,7 +749,18 @@ async def test_a_question_buried_in_a_story_is_answered_from_its_own_sentence(
      ("lệ phí trước bạ khi bố mẹ cho tặng nhà đất cho con có được miễn ko", "fee"),
      # how it is reckoned, in Huế words (A-c020); "có quán nào" is no office (C-c004)
      ("còn lệ phí trước bạ nhà đất thì tính răng", "fee"),
-     ("à Huế có quán nào ăn ngon giới thiệu mình với", None)],
+     ("à Huế có quán nào ăn ngon giới thiệu mình với", None),
+     # "bao nhiu" is "bao nhiêu" typed short (H-m069, J-m046)
+     ("xin bản sao giấy khai sihn thì tốn bao nhiu", "fee"),
+     ("photo cong chung bang dai hoc o phuong mat bao nhiu 1 ban", "fee"),
+     ("xác nhận độc thân mất bao nhiu ngày", "time"),
+     # whether it can be done at an office or level is where (I-c033, H-m117, K-c017) —
+     # but a question said after it is what is asked (J-m050)
+     ("đăng ký ở công an phường được không hay phải lên tỉnh", "place"),
+     ("chứng thực chữ ký ở UBND phường có được k", "place"),
+     ("làm ở công an phường An Cựu được không", "place"),
+     ("Chứng thực di chúc ở phường thì có được không, cần điều kiện gì ạ", "conditions"),
+     ("chuyển chỗ nhận lương hưu ở Huế làm trên mạng được không", "online")],
 )  # fmt: skip
 def test_the_aspect_is_read_from_the_words(text, aspect) -> None:
     assert aspect_in(text) == aspect
