@@ -174,6 +174,11 @@ def first(search: ProcedureSearch, catalogue: sessionmaker[Session], query: str)
         # A torn paper is exchanged; "đổi lại" is not a re-issue.
         ("sổ đỏ bị rách, xin đổi", "1.012783"),
         ("thẻ căn cước bị gãy, đổi lại ở mô", "1.014063"),
+        # A foreign paper, by the country it is from (blind tuning J-m070).
+        (
+            "toi co bang lai xe cua Uc, muon doi sang bang lai Viet Nam thi di den dau lam?",
+            "3.000351",
+        ),
     ],
 )
 def test_the_sibling_the_question_means_comes_first(search, catalogue, query, code):
