@@ -62,6 +62,11 @@ DIGRESSIONS = {
     "human_handoff",
 }
 DIGRESSION_CONFIDENCE = 0.8
+# The commune the citizen could not give: the operations centre places the report.
+UNKNOWN_COMMUNE = "không rõ"
+UNKNOWN_COMMUNE_LABEL = (
+    "phường/xã chưa rõ, Trung tâm Giám sát, điều hành đô thị thông minh sẽ xác định"
+)
 # Words of "I want to report" that say nothing about the problem itself (folded).
 _FILLER = set(
     """toi tui minh mk em anh chi ban muon can gui phan anh pa bao cao su co mot 1 vu viec
@@ -350,6 +355,8 @@ def rating_in(text: str) -> int | None:
 def _place_label(tracker: Tracker) -> str:
     address = tracker.get_slot("report_address")
     commune = tracker.get_slot("report_commune")
+    if commune == UNKNOWN_COMMUNE:
+        return f"{address or 'chưa rõ'} ({UNKNOWN_COMMUNE_LABEL})"
     # "kiệt 3 Vĩ Dạ" names the commune Vỹ Dạ already: i/y and accents folded alike.
     if address and commune and folded(commune) not in folded(address):
         return f"{address} ({commune})"
@@ -792,25 +799,29 @@ class ValidateReportForm(FormValidationAction):
             return {}
         intent, _ = _intent(tracker)
         if says_no_photo(_text(tracker)):  # "k có ảnh": the photo question answered already
-            return {"report_commune": "không rõ", "report_photo_step": "skipped"}
+            return {"report_commune": UNKNOWN_COMMUNE, "report_photo_step": "skipped"}
         if intent == "deny":  # "không rõ": the operations centre will place it
-            return {"report_commune": "không rõ"}
+            return {"report_commune": UNKNOWN_COMMUNE}
         text = _entity(tracker, "commune") or _text(tracker)
         if not text:
             return {"report_commune": None}
         try:
             commune = await self._commune_of(text)
         except (ServiceUnavailableError, ServiceRefusedError):
-            return {"report_commune": "không rõ"}
+            return {"report_commune": UNKNOWN_COMMUNE}
         if commune:
             return {"report_commune": commune}
-        # Not a commune: asked once, never again. The operations centre will place it, and
-        # the answer is read for what it is (often already the answer to the photo question).
+        # Not a commune: asked once, never again. The operations centre will place it (the
+        # summary says so), and the answer is read for what it is.
+        slots: dict[str, Any] = {"report_commune": UNKNOWN_COMMUNE}
+        ahead = self._another_steps_answer(tracker, text)
+        if (ahead or says_send(text)) and "report_address" not in ahead:
+            # "yes dangerous, rất nguy hiểm", "ok gửi": the answer to another question,
+            # taken for it; "this address's commune is unknown" would answer what was not
+            # said (blind tuning J-c005, K-c001).
+            return {**slots, **ahead}
         dispatcher.utter_message(response="utter_report_commune_unknown")
-        slots: dict[str, Any] = {"report_commune": "không rõ"}
-        if says_no_photo(text):
-            slots["report_photo_step"] = "skipped"
-        return slots
+        return {**slots, **ahead}
 
     # -- photos ------------------------------------------------------------------------
 
@@ -1105,7 +1116,7 @@ class ActionSubmitReport(Action):
                     "category": tracker.get_slot("report_category"),
                     "urgency": tracker.get_slot("report_urgency") or "normal",
                     "address": tracker.get_slot("report_address"),
-                    "commune": None if commune == "không rõ" else commune,
+                    "commune": None if commune == UNKNOWN_COMMUNE else commune,
                     "latitude": tracker.get_slot("report_latitude"),
                     "longitude": tracker.get_slot("report_longitude"),
                     "photos": tracker.get_slot("report_photos") or [],

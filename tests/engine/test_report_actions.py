@@ -901,3 +901,72 @@ async def test_a_question_at_the_place_question_is_no_address(api) -> None:
     )
     slots = _slots(await form.run(CollectingDispatcher(), asked, {"forms": {}}))
     assert not slots.get("report_address")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        # blind tuning J-c005: the danger answered at the commune question
+        ("yes dangerous, rat nguy hiem", "nlu_fallback", {"report_urgency": "urgent"}),
+        # blind tuning J-c005: "send" before the summary
+        ("ok gui", "affirm", {}),
+    ],
+)
+@pytest.mark.asyncio
+async def test_another_steps_answer_at_the_commune_question_is_taken_silently(
+    api, text, intent, expected
+) -> None:
+    api.preview = {**PREVIEW, "commune": None}
+    form = ValidateReportForm(ServiceClient(api.url))
+    answer = tracker(
+        text,
+        intent,
+        slots={
+            "requested_slot": "report_commune",
+            "report_description": "ổ gà sụp lở giữa đường",
+            "report_category": "traffic_infrastructure",
+            "report_address": "đường Phan Đình Phùng đoạn trước trường Quốc Học",
+        },
+    )
+    dispatcher = CollectingDispatcher()
+    slots = _slots(await form.run(dispatcher, answer, {"forms": {}}))
+    assert slots["report_commune"] == "không rõ"
+    assert {k: slots[k] for k in expected} == expected
+    assert dispatcher.messages == []
+
+
+@pytest.mark.asyncio
+async def test_a_place_without_a_commune_at_the_commune_question_says_the_centre_will_place_it(
+    api,
+) -> None:
+    api.preview = {**PREVIEW, "commune": None}
+    form = ValidateReportForm(ServiceClient(api.url))
+    answer = tracker(
+        "phía sau nhà văn hóa khu Kiểm Huệ",
+        "inform_place",
+        slots={
+            "requested_slot": "report_commune",
+            "report_description": "xây nhà trên đất công viên",
+            "report_address": "công viên cây xanh trong khu đô thị Kiểm Huệ",
+        },
+    )
+    dispatcher = CollectingDispatcher()
+    slots = _slots(await form.run(dispatcher, answer, {"forms": {}}))
+    assert slots["report_commune"] == "không rõ"
+    assert slots["report_address"] == (
+        "công viên cây xanh trong khu đô thị Kiểm Huệ, phía sau nhà văn hóa khu Kiểm Huệ"
+    )
+    assert dispatcher.messages[0]["response"] == "utter_report_commune_unknown"
+
+
+@pytest.mark.asyncio
+async def test_the_summary_says_the_operations_centre_will_place_an_unknown_commune(api) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAskReportConfirmed(ServiceClient(api.url)).run(
+        dispatcher, tracker("ok", "affirm", slots={**CONFIRMED, "report_commune": "không rõ"}), {}
+    )
+    summary = dispatcher.messages[0]["text"]
+    assert "(phường/xã chưa rõ, Trung tâm Giám sát, điều hành đô thị thông minh sẽ xác định)" in (
+        summary
+    )
+    assert "(không rõ)" not in summary
