@@ -592,10 +592,11 @@ class ValidateReportForm(FormValidationAction):
         intent, confidence = _intent(tracker)
         if intent == "cancel":
             return False
-        if intent == "out_of_scope" and confidence >= DIGRESSION_CONFIDENCE:
-            # "mà mai trời có mưa không hỉ" at the photo question: declined, then the
-            # question is asked again (data/rules/reports.yml). A statement is still an
-            # answer, whatever the classifier made of it.
+        if intent == "out_of_scope":
+            # "mà mai trời có mưa không hỉ", "… điện lực tính sai hay răng" at the photo
+            # question: declined, then the question is asked again (data/rules/reports.yml),
+            # however sure the classifier (blind tuning K-c002). A statement is an answer,
+            # whatever the classifier made of it.
             from actions.actions import is_question
 
             return not is_question(text)
@@ -1178,11 +1179,12 @@ class ActionCancelReport(Action):
             and text
             and not text.startswith("/")
             and not says_stop(text)
-            and reads_as_answer(str(slot), text)
+            and (reads_as_answer(str(slot), text) or says_no_photo(text))
         ):
             # Taken for cancelling, but the answer to the step in the step's own words:
             # "chụp rồi mà máy hư gửi ko lên, thôi khỏi" (no photo), "ko nguy hiểm, chỉ bực
-            # thôi" (no danger). The form reads it (blind tuning G-c011, H-c006).
+            # thôi" (no danger), or "thôi khỏi, không có hình" said again at a later step.
+            # The form reads it (blind tuning G-c011, H-c006, K-c002).
             return [FollowupAction("report_form")]
         dispatcher.utter_message(response="utter_report_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), *_reset()]

@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.reports import (
     ActionAskReportConfirmed,
+    ActionCancelReport,
     ActionCheckReportStatus,
     ActionReopenReport,
     ActionSubmitReport,
@@ -970,3 +971,33 @@ async def test_the_summary_says_the_operations_centre_will_place_an_unknown_comm
         summary
     )
     assert "(không rõ)" not in summary
+
+
+@pytest.mark.asyncio
+async def test_an_out_of_scope_question_at_the_photo_question_is_no_answer_however_unsure(
+    api,
+) -> None:
+    # blind tuning K-c002: taken for "no photo" at 0.70, then "thôi khỏi, không có hình"
+    # cancelled the report
+    form = ValidateReportForm(ServiceClient(api.url))
+    asked = tracker(
+        "à mà hỏi luôn, tháng ni tiền điện quán tui tăng vọt, bên điện lực tính sai hay răng",
+        "out_of_scope",
+        confidence=0.70,
+        slots={"requested_slot": "report_photo_step", "report_description": "rác chất đầy"},
+    )
+    slots = _slots(await form.run(CollectingDispatcher(), asked, {"forms": {}}))
+    assert "report_photo_step" not in slots
+
+
+@pytest.mark.asyncio
+async def test_no_photo_said_again_at_a_later_step_is_no_cancelling() -> None:
+    later = tracker(
+        "thôi khỏi, không có hình",
+        "cancel",
+        slots={"requested_slot": "report_urgency", "report_photo_step": "skipped"},
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionCancelReport().run(dispatcher, later, {})
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["report_form"]
+    assert dispatcher.messages == []
