@@ -764,9 +764,11 @@ class ValidateReportForm(FormValidationAction):
             return {"report_urgency": danger}
         from actions.actions import aspect_in, is_question
 
-        if not _PLACE_WORDS.search(_words(text)) and (is_question(text) or aspect_in(text)):
-            # "phi bao nhieu" is a question, not where the problem is (blind tuning L-c016):
-            # the place is asked again.
+        if not _PLACE_WORDS.search(_words(text)) and (
+            is_question(text) or aspect_in(text) or says_send(text)
+        ):
+            # "phi bao nhieu" is a question, "ok gửi" a wish to send, not where the problem
+            # is (blind tuning L-c016, I-c012): the place is asked again.
             return {"report_address": None}
         return {"report_address": text, "report_latitude": None, "report_longitude": None}
 

@@ -75,7 +75,8 @@ _ADDRESS_NOUNS = set(
     nga ba tu chung cu toa cho cu thi tran quoc lo ql tl tinh lo doc""".split()
 )
 _LANDMARKS = (
-    "cho|cau|truong|ga|ben xe|ben(?! canh| kia| nay| ni| te)|cong vien|benh vien|nga ba|"
+    "cho|cau|truong|ga|ben xe|ben thuyen|ben do|ben(?! canh| kia| nay| ni| te)|cong vien|"
+    "benh vien|nga ba|"
     "nga tu|dai noi|cua|lang|chua|"
     "dinh|song|ho|con|chung cu|khu do thi|khu pho|quoc lo|thon|to dan pho|cong"
 )

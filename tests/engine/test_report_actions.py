@@ -890,13 +890,17 @@ async def test_the_danger_at_the_category_question_is_kept(api) -> None:
     assert slots["report_urgency"] == "urgent" and slots.get("report_category") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("phi bao nhieu", "ask_procedure_fee"), ("ok gui", "affirm")],  # L-c016, I-c012
+)
 @pytest.mark.asyncio
-async def test_a_question_at_the_place_question_is_no_address(api) -> None:
-    # blind tuning L-c016: "phi bao nhieu" became the report's address
+async def test_a_question_or_send_at_the_place_question_is_no_address(api, text, intent) -> None:
+    # blind tuning L-c016: "phi bao nhieu" became the report's address; I-c012: "ok gui"
     form = ValidateReportForm(ServiceClient(api.url))
     asked = tracker(
-        "phi bao nhieu",
-        "ask_procedure_fee",
+        text,
+        intent,
         confidence=0.68,
         slots={"requested_slot": "report_address", "report_description": "ổ gà giữa đường"},
     )

@@ -33,6 +33,9 @@ from bot.reports.places import commune_in, place_in
         ("nhà 2 tầng bên cạnh đang đổ bê tông ban đêm", None),
         ("nha ben canh noi xau nha minh", None),  # beside, not a quay (bến)
         ("rác ở bến xe Phía Nam ứ đọng", "bến xe Phía Nam"),
+        # a boat quay by its name (blind tuning I-c012, I-m068)
+        ("o ben thuyen Toa Kham co may nguoi ep khach di thuyen rong", "ben thuyen Toa Kham"),
+        ("rác quanh bến thuyền Tòa Khâm chất đống", "bến thuyền Tòa Khâm"),
         # a landmark named in full, then a comma (blind tuning H-c012); "công viên" is not
         # "cổng" for being folded alike (H-c028)
         (
