@@ -30,23 +30,17 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import joblib
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from hue_rasa.stored import StoredModelComponent, ngram_classifier
 from vitext import fold
 
-MODEL_FILE = "linear_intent.joblib"
 # "Thủ tục đăng ký kết hôn": the catalogue's prefix says nothing a citizen types.
 _PREFIX = re.compile(r"^thủ tục(?: hành chính)?\s+", re.IGNORECASE)
 
@@ -70,7 +64,9 @@ def catalogue_phrases(procedures: Path, aliases: Path) -> List[str]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearIntentMixer(GraphComponent, IntentClassifier):
+class LinearIntentMixer(StoredModelComponent, IntentClassifier):
+    MODEL_FILE = "linear_intent.joblib"
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {
@@ -92,28 +88,6 @@ class LinearIntentMixer(GraphComponent, IntentClassifier):
             digest.update(path.read_bytes() if path.exists() else b"-")
         return digest.hexdigest()
 
-    def __init__(
-        self,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        model: Optional[Pipeline] = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.model = model
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LinearIntentMixer:
-        return cls(config, model_storage, resource)
-
     def train(self, training_data: TrainingData) -> Resource:
         examples = training_data.intent_examples
         texts = [m.get(TEXT) or "" for m in examples]
@@ -127,33 +101,9 @@ class LinearIntentMixer(GraphComponent, IntentClassifier):
         if len(set(intents)) < 2:
             self.model = None
             return self._resource
-        self.model = make_pipeline(
-            make_union(
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-            ),
-            LogisticRegression(C=self._config["C"], max_iter=5000),
-        )
+        self.model = ngram_classifier(self._config["C"], max_iter=5000)
         self.model.fit([fold(t) for t in texts], intents)
-        with self._model_storage.write_to(self._resource) as path:
-            joblib.dump(self.model, path / MODEL_FILE)
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> LinearIntentMixer:
-        try:
-            with model_storage.read_from(resource) as path:
-                model = joblib.load(path / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            model = None
-        return cls(config, model_storage, resource, model)
+        return self.persist()
 
     def probabilities(self, texts: List[str]) -> List[Dict[str, float]]:
         """The linear model's probability of each intent, for each text."""

@@ -21,53 +21,26 @@ figures and the held-out measurement are in docs/benchmarks/nlu.md.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
-import joblib
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from hue_rasa.stored import StoredModelComponent, ngram_classifier
 from vitext import fold
-
-MODEL_FILE = "out_of_scope_gate.joblib"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class OutOfScopeGate(GraphComponent, IntentClassifier):
+class OutOfScopeGate(StoredModelComponent, IntentClassifier):
+    MODEL_FILE = "out_of_scope_gate.joblib"
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {"intent": "out_of_scope", "C": 16.0}
-
-    def __init__(
-        self,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        model: Optional[Pipeline] = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.model = model
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> OutOfScopeGate:
-        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = training_data.intent_examples
@@ -75,33 +48,9 @@ class OutOfScopeGate(GraphComponent, IntentClassifier):
         if len(set(labels)) < 2:  # no out-of-scope examples (or nothing else): no gate
             self.model = None
             return self._resource
-        self.model = make_pipeline(
-            make_union(
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-            ),
-            LogisticRegression(C=self._config["C"], max_iter=2000),
-        )
+        self.model = ngram_classifier(self._config["C"], max_iter=2000)
         self.model.fit([fold(m.get(TEXT) or "") for m in examples], labels)
-        with self._model_storage.write_to(self._resource) as path:
-            joblib.dump(self.model, path / MODEL_FILE)
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> OutOfScopeGate:
-        try:
-            with model_storage.read_from(resource) as path:
-                model = joblib.load(path / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            model = None
-        return cls(config, model_storage, resource, model)
+        return self.persist()
 
     def out_of_scope_probability(self, texts: List[str]) -> List[float]:
         if self.model is None:
